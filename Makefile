@@ -1,0 +1,29 @@
+# wenflow: the two commands are `make demo` and `make test`.
+CACHE ?= $(HOME)/.cache/wenflow
+export CARGO_TARGET_DIR ?= $(CACHE)/target
+export WENFLOW_PYTHON ?= $(CACHE)/venv/bin/python
+export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
+WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
+DEMO_OUT ?= $(CACHE)/demo-out
+
+.PHONY: setup build demo test lint bench
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	cargo build --release --bin wenflow
+
+# Ingest the whole sample corpus on 2 workers and print a short report.
+demo: build
+	rm -rf $(DEMO_OUT)
+	$(WENFLOW) ingest $(WENFLOW_CORPUS) --out $(DEMO_OUT) -w 2
+	@bash scripts/report.sh $(WENFLOW) $(DEMO_OUT)
+
+test: setup
+	cargo test --workspace --all-targets
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+bench: build
+	cargo run --release -p wenflow-bench -- --wenflow $(WENFLOW) --corpus $(WENFLOW_CORPUS)

@@ -1,0 +1,23 @@
+//! Delta Lake output tables.
+//!
+//! # Contract
+//!
+//! Every table (`documents`, `duplicates`, `failures`, `runs`) is a Delta table under the
+//! output root, written as a change log with `time` and `diff`. Workers write Parquet
+//! parts ([`DeltaPartWriter`]); worker 0 commits each epoch with one Delta transaction per
+//! table ([`DeltaCommitter`]) whose `txn` action carries the job id as application id and
+//! the epoch as version. A table whose `txn` version for the job is at least `e` already
+//! holds epoch `e`: writers and the committer skip it, so a re-run commits nothing twice
+//! and a killed job resumes after the last epoch every table holds ([`Output::resume_epoch`]).
+//! On resume the committed documents are read back ([`restore_documents`]) so that
+//! stateful operators do not start empty.
+
+mod committer;
+mod output;
+mod restore;
+mod writer;
+
+pub use committer::{DeltaCommitter, RunTotals};
+pub use output::{Output, table_url};
+pub use restore::restore_documents;
+pub use writer::DeltaPartWriter;

@@ -1,0 +1,131 @@
+//! Per-worker Parquet parts of one table.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use deltalake::ObjectStore;
+use object_store::{ObjectStoreExt, PutPayload};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use wenflow_engine::schema::TableRow;
+use wenflow_engine::sink::{Part, PartWriter};
+use wenflow_engine::{EngineError, Epoch};
+
+use crate::ConnectorError;
+
+/// Writes one worker's rows of table `R` as one Parquet file per epoch.
+pub struct DeltaPartWriter<R> {
+    store: Arc<dyn ObjectStore>,
+    runtime: tokio::runtime::Handle,
+    worker: usize,
+    /// The last epoch of this job the table already holds: nothing at or before it is written.
+    committed: Option<Epoch>,
+    _rows: PhantomData<R>,
+}
+
+impl<R: TableRow> DeltaPartWriter<R> {
+    /// A writer into `store` (rooted at the table), for `worker`.
+    pub fn new(
+        store: Arc<dyn ObjectStore>,
+        runtime: tokio::runtime::Handle,
+        worker: usize,
+        committed: Option<Epoch>,
+    ) -> Self {
+        DeltaPartWriter {
+            store,
+            runtime,
+            worker,
+            committed,
+            _rows: PhantomData,
+        }
+    }
+}
+
+fn sink_err(table: &str, e: ConnectorError) -> EngineError {
+    EngineError::Sink {
+        table: table.to_owned(),
+        retryable: e.is_retryable(),
+        message: e.to_string(),
+    }
+}
+
+/// Encodes a batch as Snappy-compressed Parquet.
+pub(crate) fn encode_parquet(
+    batch: &arrow::record_batch::RecordBatch,
+) -> Result<Vec<u8>, ConnectorError> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let mut buf = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(buf)
+}
+
+/// Puts `bytes` at `path`, retrying transient failures with backoff.
+pub(crate) async fn put_with_retry(
+    store: &dyn ObjectStore,
+    path: &object_store::path::Path,
+    bytes: Vec<u8>,
+) -> Result<(), ConnectorError> {
+    let payload = PutPayload::from(bytes);
+    let mut delay = std::time::Duration::from_millis(100);
+    for attempt in 1.. {
+        match store.put(path, payload.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let e = ConnectorError::from(e);
+                if !e.is_retryable() || attempt >= 5 {
+                    return Err(e);
+                }
+                tracing::warn!(path = %path, attempt, error = %e, "put failed, retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+    unreachable!("the retry loop returns")
+}
+
+impl<R: TableRow> PartWriter<R> for DeltaPartWriter<R> {
+    fn write(
+        &mut self,
+        epoch: Epoch,
+        rows: &[(R, Epoch, i64)],
+    ) -> wenflow_engine::Result<Option<Part>> {
+        if self.committed.is_some_and(|c| epoch <= c) {
+            return Ok(None);
+        }
+        let batch = R::to_batch(rows)?;
+        let bytes = encode_parquet(&batch).map_err(|e| sink_err(R::TABLE, e))?;
+        let size = bytes.len() as u64;
+        let name = format!(
+            "part-e{epoch:08}-w{:04}-{}.snappy.parquet",
+            self.worker,
+            uuid::Uuid::new_v4()
+        );
+        let path = object_store::path::Path::from(name.as_str());
+        self.runtime
+            .block_on(put_with_retry(self.store.as_ref(), &path, bytes))
+            .map_err(|e| sink_err(R::TABLE, e))?;
+        let inserts = rows.iter().filter(|r| r.2 > 0).map(|r| r.2 as u64).sum();
+        let retracts = rows
+            .iter()
+            .filter(|r| r.2 < 0)
+            .map(|r| r.2.unsigned_abs())
+            .sum();
+        let stats = serde_json::json!({ "numRecords": rows.len() }).to_string();
+        Ok(Some(Part {
+            table: R::TABLE.to_owned(),
+            epoch,
+            worker: self.worker,
+            path: name,
+            bytes: size,
+            inserts,
+            retracts,
+            stats: Some(stats),
+        }))
+    }
+}

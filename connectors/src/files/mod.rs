@@ -1,0 +1,71 @@
+//! File sources: what a batch job reads, planned into splits.
+//!
+//! # Contract
+//!
+//! [`plan`] walks the inputs in a deterministic order (sorted paths) and cuts them into
+//! [`Split`]s: a JSON file, a text file, a byte range of a JSONL file that starts and ends
+//! on line boundaries, or a group of Parquet row groups. Splits are numbered (`unit`) and
+//! grouped into epochs of about `epoch_bytes` of input. The plan depends only on the input
+//! and the options — never on the number of workers — so every worker of every process
+//! computes the same plan, reads only the splits assigned to it (`unit % peers`), and
+//! the output (including each row's epoch) is identical for any cluster shape.
+//!
+//! Every input record becomes a [`Document`](wenflow_engine::Document) or a
+//! [`Failure`](wenflow_engine::Failure): nothing is dropped silently.
+
+mod json;
+mod options;
+mod parquet;
+mod plan;
+mod poetry;
+mod text;
+
+pub use options::{FieldMap, SourceOptions};
+pub use plan::{Plan, Split, SplitKind, plan};
+pub use poetry::{PoetryFile, poetry_file};
+
+use wenflow_engine::{Document, Failure};
+
+/// What reading a split yields, record by record.
+pub type SourceRecord = Result<Document, Failure>;
+
+impl Split {
+    /// Reads the split, handing every record (document or failure) to `emit`. Returns
+    /// the number of input records, which equals the number of calls to `emit`.
+    pub fn read(&self, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) -> u64 {
+        let mut n = 0u64;
+        let mut counted = |r: SourceRecord| {
+            n += 1;
+            emit(r);
+        };
+        match &self.kind {
+            SplitKind::Json => json::read_json_file(self, opts, &mut counted),
+            SplitKind::JsonLines {
+                start,
+                end,
+                first_line,
+            } => json::read_jsonl_range(self, opts, *start, *end, *first_line, &mut counted),
+            SplitKind::Text => text::read_text_file(self, &mut counted),
+            SplitKind::Parquet {
+                row_groups,
+                first_row,
+            } => parquet::read_parquet(self, opts, row_groups, *first_row, &mut counted),
+            SplitKind::Unreadable { error } => counted(Err(Failure::new(
+                self.rel.clone(),
+                None,
+                wenflow_engine::Stage::Read,
+                error.clone(),
+                self.pos(0),
+            ))),
+        }
+        n
+    }
+
+    /// The position of record `index` of this split.
+    pub fn pos(&self, index: u64) -> wenflow_engine::SourcePos {
+        wenflow_engine::SourcePos {
+            unit: self.unit,
+            index,
+        }
+    }
+}

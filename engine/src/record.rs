@@ -1,0 +1,169 @@
+//! The record model: documents, failures and duplicate-cluster memberships.
+//!
+//! Identity and content are separate: `doc_id` says *which* document (chosen by the
+//! source), `content_hash` says *what* it contains (a hash of the cleaned text). Every
+//! record type here is `Ord + Serialize`, so it can live in differential collections and
+//! cross process boundaries.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a record came from, in the deterministic order of the input plan.
+///
+/// `unit` is the ordinal of the input split (file, byte range or row group) and `index`
+/// the record's position inside it. The order decides which record wins when two records
+/// claim the same `doc_id` in one batch.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct SourcePos {
+    /// Ordinal of the split in the input plan.
+    pub unit: u64,
+    /// Position of the record inside the split.
+    pub index: u64,
+}
+
+/// What the line breaks of a document's text mean.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum LineBreaks {
+    /// Breaks come from page layout (plain text, OCR): a break between two Han characters
+    /// is not part of the text and cleaning joins the lines.
+    #[default]
+    Layout,
+    /// Breaks separate paragraphs or verses (a JSON array of lines): cleaning keeps them.
+    Paragraph,
+}
+
+/// A document flowing through the pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Document {
+    /// Stable identity chosen by the source (a JSON id field, a relative path, a Kafka key).
+    pub doc_id: String,
+    /// URI of the input the document was read from (file path, with `#record` when needed).
+    pub source: String,
+    /// Title, when known.
+    pub title: Option<String>,
+    /// Author, when known.
+    pub author: Option<String>,
+    /// Collection the document belongs to, when known.
+    pub collection: Option<String>,
+    /// Dynasty, when known or implied by the collection.
+    pub dynasty: Option<String>,
+    /// Any other metadata fields of the input, as strings.
+    pub extra: BTreeMap<String, String>,
+    /// The text. Raw as read by the source; cleaned after the clean stage.
+    pub text: String,
+    /// What the line breaks in `text` mean.
+    pub line_breaks: LineBreaks,
+    /// Hash of the cleaned text (hex); empty before the clean stage.
+    pub content_hash: String,
+    /// Position in the input plan.
+    pub pos: SourcePos,
+}
+
+impl Document {
+    /// Number of Unicode scalar values in the text.
+    pub fn chars(&self) -> usize {
+        self.text.chars().count()
+    }
+}
+
+/// The pipeline stage a failure happened in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Stage {
+    /// Opening, reading or decoding an input file.
+    Read,
+    /// Parsing a record (malformed JSON, a missing text field).
+    Parse,
+    /// Cleaning the text.
+    Clean,
+    /// The document was filtered by a rule (empty text); not an error, but accounted for.
+    Filter,
+    /// Resolving the document's identity (another record claimed the same `doc_id`).
+    Identity,
+}
+
+impl Stage {
+    /// The lowercase name stored in the `failures` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Read => "read",
+            Stage::Parse => "parse",
+            Stage::Clean => "clean",
+            Stage::Filter => "filter",
+            Stage::Identity => "identity",
+        }
+    }
+}
+
+/// One failed (or filtered) input record or file: a row of the `failures` table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Failure {
+    /// URI of the input (file path, with `#record` when the failure concerns one record).
+    pub source: String,
+    /// The document id, when it was known before the failure.
+    pub doc_id: Option<String>,
+    /// Where it failed.
+    pub stage: Stage,
+    /// What went wrong, for a person to read.
+    pub error: String,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// Position in the input plan, so failures sort with their documents.
+    pub pos: SourcePos,
+}
+
+impl Failure {
+    /// A failure after one attempt.
+    pub fn new(
+        source: impl Into<String>,
+        doc_id: Option<String>,
+        stage: Stage,
+        error: impl Into<String>,
+        pos: SourcePos,
+    ) -> Self {
+        Failure {
+            source: source.into(),
+            doc_id,
+            stage,
+            error: error.into(),
+            attempts: 1,
+            pos,
+        }
+    }
+}
+
+/// Why two documents are in one cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum DuplicateKind {
+    /// Identical cleaned text (same content hash).
+    Exact,
+    /// Similar text (MinHash / LSH, verified).
+    Near,
+}
+
+impl DuplicateKind {
+    /// The lowercase name stored in the `duplicates` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuplicateKind::Exact => "exact",
+            DuplicateKind::Near => "near",
+        }
+    }
+}
+
+/// Membership of one document in a duplicate cluster: a row of the `duplicates` table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct DuplicateRow {
+    /// The member.
+    pub doc_id: String,
+    /// The cluster: the smallest `doc_id` among its members.
+    pub cluster_id: String,
+    /// Exact or near.
+    pub kind: DuplicateKind,
+    /// Similarity to the representative, in millionths (1_000_000 = identical).
+    pub similarity_ppm: u32,
+}

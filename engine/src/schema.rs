@@ -1,0 +1,318 @@
+//! Arrow schemas of the output tables and the conversion of records into Arrow batches.
+//!
+//! Every table is a change log: each row carries `time` (the epoch) and `diff` (+1 / -1).
+//! The current state of a table is its rows with the diffs folded (see `wenflow-queries`).
+
+use std::sync::{Arc, LazyLock};
+
+use arrow::array::{
+    ArrayRef, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use serde::{Deserialize, Serialize};
+
+use crate::record::{Document, DuplicateRow, Failure};
+use crate::{Epoch, Result};
+
+/// Column name of the epoch in every table.
+pub const TIME: &str = "time";
+/// Column name of the change (+1 / -1) in every table.
+pub const DIFF: &str = "diff";
+
+/// A record type that is written as a row of an output table.
+pub trait TableRow: Sized + 'static {
+    /// The table's name (its directory under the output root).
+    const TABLE: &'static str;
+    /// The table's Arrow schema, `time` and `diff` included as the last two columns.
+    fn schema() -> SchemaRef;
+    /// Converts updates into one batch of [`TableRow::schema`].
+    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch>;
+}
+
+fn with_time_diff(mut fields: Vec<Field>) -> SchemaRef {
+    fields.push(Field::new(TIME, DataType::Int64, false));
+    fields.push(Field::new(DIFF, DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+fn utf8(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+/// Appends the `time` and `diff` columns of `rows` to `columns` and builds the batch.
+fn finish<R>(
+    schema: SchemaRef,
+    mut columns: Vec<ArrayRef>,
+    rows: &[(R, Epoch, i64)],
+) -> Result<RecordBatch> {
+    let mut time = Int64Builder::with_capacity(rows.len());
+    let mut diff = Int64Builder::with_capacity(rows.len());
+    for (_, t, d) in rows {
+        time.append_value(i64::try_from(*t).unwrap_or(i64::MAX));
+        diff.append_value(*d);
+    }
+    columns.push(Arc::new(time.finish()));
+    columns.push(Arc::new(diff.finish()));
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+static DOCUMENTS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_time_diff(vec![
+        utf8("doc_id", false),
+        utf8("source", false),
+        utf8("title", true),
+        utf8("author", true),
+        utf8("collection", true),
+        utf8("dynasty", true),
+        utf8("extra", true),
+        utf8("text", false),
+        Field::new("chars", DataType::Int64, false),
+        utf8("content_hash", false),
+    ])
+});
+
+impl TableRow for Document {
+    const TABLE: &'static str = "documents";
+
+    fn schema() -> SchemaRef {
+        DOCUMENTS.clone()
+    }
+
+    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+        let n = rows.len();
+        let mut doc_id = StringBuilder::with_capacity(n, n * 40);
+        let mut source = StringBuilder::with_capacity(n, n * 40);
+        let mut title = StringBuilder::new();
+        let mut author = StringBuilder::new();
+        let mut collection = StringBuilder::new();
+        let mut dynasty = StringBuilder::new();
+        let mut extra = StringBuilder::new();
+        let mut text = StringBuilder::with_capacity(n, rows.iter().map(|r| r.0.text.len()).sum());
+        let mut chars = Int64Builder::with_capacity(n);
+        let mut hash = StringBuilder::with_capacity(n, n * 32);
+        for (d, _, _) in rows {
+            doc_id.append_value(&d.doc_id);
+            source.append_value(&d.source);
+            title.append_option(d.title.as_deref());
+            author.append_option(d.author.as_deref());
+            collection.append_option(d.collection.as_deref());
+            dynasty.append_option(d.dynasty.as_deref());
+            if d.extra.is_empty() {
+                extra.append_null();
+            } else {
+                extra.append_value(serde_json::to_string(&d.extra).unwrap_or_default());
+            }
+            text.append_value(&d.text);
+            chars.append_value(d.chars() as i64);
+            hash.append_value(&d.content_hash);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(doc_id.finish()),
+            Arc::new(source.finish()),
+            Arc::new(title.finish()),
+            Arc::new(author.finish()),
+            Arc::new(collection.finish()),
+            Arc::new(dynasty.finish()),
+            Arc::new(extra.finish()),
+            Arc::new(text.finish()),
+            Arc::new(chars.finish()),
+            Arc::new(hash.finish()),
+        ];
+        finish(Self::schema(), columns, rows)
+    }
+}
+
+static FAILURES: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_time_diff(vec![
+        utf8("source", false),
+        utf8("doc_id", true),
+        utf8("stage", false),
+        utf8("error", false),
+        Field::new("attempts", DataType::Int32, false),
+    ])
+});
+
+impl TableRow for Failure {
+    const TABLE: &'static str = "failures";
+
+    fn schema() -> SchemaRef {
+        FAILURES.clone()
+    }
+
+    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+        let mut source = StringBuilder::new();
+        let mut doc_id = StringBuilder::new();
+        let mut stage = StringBuilder::new();
+        let mut error = StringBuilder::new();
+        let mut attempts = Int32Builder::new();
+        for (f, _, _) in rows {
+            source.append_value(&f.source);
+            doc_id.append_option(f.doc_id.as_deref());
+            stage.append_value(f.stage.as_str());
+            error.append_value(&f.error);
+            attempts.append_value(i32::try_from(f.attempts).unwrap_or(i32::MAX));
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(source.finish()),
+            Arc::new(doc_id.finish()),
+            Arc::new(stage.finish()),
+            Arc::new(error.finish()),
+            Arc::new(attempts.finish()),
+        ];
+        finish(Self::schema(), columns, rows)
+    }
+}
+
+static DUPLICATES: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_time_diff(vec![
+        utf8("doc_id", false),
+        utf8("cluster_id", false),
+        utf8("kind", false),
+        Field::new("similarity", DataType::Float64, false),
+    ])
+});
+
+impl TableRow for DuplicateRow {
+    const TABLE: &'static str = "duplicates";
+
+    fn schema() -> SchemaRef {
+        DUPLICATES.clone()
+    }
+
+    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+        let mut doc_id = StringBuilder::new();
+        let mut cluster_id = StringBuilder::new();
+        let mut kind = StringBuilder::new();
+        let mut similarity = Float64Builder::new();
+        for (r, _, _) in rows {
+            doc_id.append_value(&r.doc_id);
+            cluster_id.append_value(&r.cluster_id);
+            kind.append_value(r.kind.as_str());
+            similarity.append_value(f64::from(r.similarity_ppm) / 1_000_000.0);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(doc_id.finish()),
+            Arc::new(cluster_id.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(similarity.finish()),
+        ];
+        finish(Self::schema(), columns, rows)
+    }
+}
+
+/// One job run: a row of the `runs` table, written when the run's last epoch commits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RunRow {
+    /// Unique id of this run (one job may take several runs when it is resumed).
+    pub run_id: String,
+    /// The job id: the Delta transaction application id of every commit.
+    pub job_id: String,
+    /// `ingest` or `stream`.
+    pub mode: String,
+    /// Start, microseconds since the Unix epoch (UTC).
+    pub started_us: i64,
+    /// End, microseconds since the Unix epoch (UTC).
+    pub finished_us: i64,
+    /// First epoch this run committed.
+    pub first_epoch: u64,
+    /// Last epoch this run committed.
+    pub last_epoch: u64,
+    /// Input records read by this run.
+    pub inputs: u64,
+    /// Rows this run added to `documents` (net of retractions).
+    pub documents: i64,
+    /// Rows this run added to `duplicates` (net of retractions).
+    pub duplicates: i64,
+    /// Rows this run added to `failures` (net of retractions).
+    pub failures: i64,
+    /// The run's configuration, as JSON.
+    pub config: String,
+}
+
+static RUNS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    with_time_diff(vec![
+        utf8("run_id", false),
+        utf8("job_id", false),
+        utf8("mode", false),
+        Field::new("started", ts.clone(), false),
+        Field::new("finished", ts, false),
+        Field::new("first_epoch", DataType::Int64, false),
+        Field::new("last_epoch", DataType::Int64, false),
+        Field::new("inputs", DataType::Int64, false),
+        Field::new("documents", DataType::Int64, false),
+        Field::new("duplicates", DataType::Int64, false),
+        Field::new("failures", DataType::Int64, false),
+        utf8("config", false),
+    ])
+});
+
+impl TableRow for RunRow {
+    const TABLE: &'static str = "runs";
+
+    fn schema() -> SchemaRef {
+        RUNS.clone()
+    }
+
+    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+        let mut run_id = StringBuilder::new();
+        let mut job_id = StringBuilder::new();
+        let mut mode = StringBuilder::new();
+        let mut started = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+        let mut finished = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+        let mut ints: Vec<Int64Builder> = (0..6).map(|_| Int64Builder::new()).collect();
+        let mut config = StringBuilder::new();
+        for (r, _, _) in rows {
+            run_id.append_value(&r.run_id);
+            job_id.append_value(&r.job_id);
+            mode.append_value(&r.mode);
+            started.append_value(r.started_us);
+            finished.append_value(r.finished_us);
+            let values = [
+                r.first_epoch as i64,
+                r.last_epoch as i64,
+                r.inputs as i64,
+                r.documents,
+                r.duplicates,
+                r.failures,
+            ];
+            for (b, v) in ints.iter_mut().zip(values) {
+                b.append_value(v);
+            }
+            config.append_value(&r.config);
+        }
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(run_id.finish()),
+            Arc::new(job_id.finish()),
+            Arc::new(mode.finish()),
+            Arc::new(started.finish()),
+            Arc::new(finished.finish()),
+        ];
+        columns.extend(ints.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(config.finish()));
+        finish(Self::schema(), columns, rows)
+    }
+}
+
+/// Names of the tables every batch job writes, in commit order.
+pub const TABLES: [&str; 4] = ["documents", "duplicates", "failures", "runs"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_batch_has_schema_columns() {
+        let doc = Document {
+            doc_id: "a".into(),
+            text: "天地".into(),
+            content_hash: "h".into(),
+            ..Default::default()
+        };
+        let batch = Document::to_batch(&[(doc, 3, 1)]).expect("batch");
+        assert_eq!(batch.num_columns(), Document::schema().fields().len());
+        assert_eq!(batch.num_rows(), 1);
+    }
+}

@@ -1,0 +1,7 @@
+//! Duplicate detection. Exact duplicates share a content hash; the cluster id is the
+//! smallest `doc_id` of the cluster. Results follow retractions: removing a member updates
+//! or dissolves its cluster.
+
+mod exact;
+
+pub use exact::{exact_clusters, exact_duplicates};

@@ -1,0 +1,11 @@
+//! wenflow's document operators. Each has a pure core (functions on records, unit-tested
+//! without timely) and a thin dataflow wrapper.
+//!
+//! - [`clean`]: Unicode normalisation, whitespace, layout line joins, the content hash.
+//! - [`dedup`]: exact duplicates by content hash.
+
+pub mod clean;
+pub mod dedup;
+pub mod error;
+
+pub use error::{OperatorError, Result};

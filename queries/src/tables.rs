@@ -1,0 +1,91 @@
+//! Table registration: change logs and current-state views.
+
+use std::path::Path;
+
+use arrow::record_batch::RecordBatch;
+use datafusion::prelude::SessionContext;
+
+use crate::{QueryError, Result};
+
+/// A DataFusion session for wenflow tables.
+pub fn session() -> SessionContext {
+    SessionContext::new()
+}
+
+/// The SQL of the current-state view of `log` with `columns` (all but `time` and `diff`):
+/// rows grouped by their values, kept when their diffs sum to a positive count.
+fn state_view_sql(log: &str, columns: &[String]) -> String {
+    let cols = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("SELECT {cols} FROM \"{log}\" GROUP BY {cols} HAVING SUM(diff) > 0")
+}
+
+/// Registers every Delta table under `root` as `<name>_log` and `<name>`. Returns the
+/// table names, sorted.
+pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<String>> {
+    let root = root.canonicalize().map_err(|source| QueryError::Io {
+        path: root.display().to_string(),
+        source,
+    })?;
+    let mut names = Vec::new();
+    let entries = std::fs::read_dir(&root).map_err(|source| QueryError::Io {
+        path: root.display().to_string(),
+        source,
+    })?;
+    for entry in entries.flatten() {
+        if entry.path().join("_delta_log").is_dir() {
+            names.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        return Err(QueryError::NoTables(root.display().to_string()));
+    }
+    for name in &names {
+        let delta_err = |source| QueryError::Delta {
+            table: name.clone(),
+            source,
+        };
+        let url = url::Url::from_directory_path(root.join(name))
+            .map_err(|()| QueryError::NoTables(root.display().to_string()))?;
+        let table = deltalake::open_table(url).await.map_err(delta_err)?;
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(delta_err)?;
+        let provider = table.table_provider().await?;
+        let columns: Vec<String> = provider
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| n != "time" && n != "diff")
+            .collect();
+        let log = format!("{name}_log");
+        ctx.register_table(log.as_str(), provider)?;
+        let view = ctx.sql(&state_view_sql(&log, &columns)).await?.into_view();
+        ctx.register_table(name.as_str(), view)?;
+    }
+    Ok(names)
+}
+
+/// Runs one SQL statement and collects its result.
+pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
+    Ok(ctx.sql(sql).await?.collect().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_view_groups_all_columns() {
+        let sql = state_view_sql("t_log", &["a".into(), "b".into()]);
+        assert_eq!(
+            sql,
+            "SELECT \"a\", \"b\" FROM \"t_log\" GROUP BY \"a\", \"b\" HAVING SUM(diff) > 0"
+        );
+    }
+}

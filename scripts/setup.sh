@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what wenflow needs on a Debian machine, idempotently:
+#   - Debian packages for the build (C toolchain, cmake, clang for bindgen, protoc);
+#   - a Python venv with the stock readers the tests compare against (deltalake, duckdb);
+#   - the sample corpus, chinese-poetry 2.0.1 from npm (MIT), unpacked into the cache.
+# Everything lands under $WENFLOW_CACHE (default ~/.cache/wenflow), outside the repository.
+set -euo pipefail
+
+CACHE="${WENFLOW_CACHE:-$HOME/.cache/wenflow}"
+mkdir -p "$CACHE"
+
+need_apt=()
+for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+VENV="$CACHE/venv"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import deltalake, duckdb' 2>/dev/null; then
+  echo "setup: creating the Python venv with deltalake and duckdb"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'deltalake>=1.1' 'duckdb>=1.1' 'pyarrow>=17'
+fi
+
+CORPUS="$CACHE/corpus"
+if [ ! -d "$CORPUS/chinese-poetry/dist/quantangshi" ]; then
+  echo "setup: fetching the corpus (npm pack chinese-poetry@2.0.1)"
+  mkdir -p "$CORPUS"
+  ( cd "$CORPUS" && [ -f chinese-poetry-2.0.1.tgz ] || npm pack --silent chinese-poetry@2.0.1 >/dev/null )
+  rm -rf "$CORPUS/unpack" && mkdir -p "$CORPUS/unpack"
+  tar xzf "$CORPUS/chinese-poetry-2.0.1.tgz" -C "$CORPUS/unpack"
+  rm -rf "$CORPUS/chinese-poetry" && mv "$CORPUS/unpack/package" "$CORPUS/chinese-poetry" && rmdir "$CORPUS/unpack"
+fi
+echo "setup: ok (cache $CACHE)"

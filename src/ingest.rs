@@ -1,0 +1,285 @@
+//! `wenflow ingest`: plan the input, open the output, run the dataflow on every worker,
+//! report.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use wenflow_connectors::delta::{DeltaCommitter, Output, RunTotals, restore_documents};
+use wenflow_connectors::files::{self, SourceOptions};
+use wenflow_engine::cluster::ClusterConfig;
+use wenflow_engine::progress::{Progress, Reporter};
+use wenflow_engine::schema::RunRow;
+use wenflow_engine::sink::CommitMsg;
+
+use crate::pipeline::{self, SinkTargets};
+
+/// Everything `wenflow ingest` needs.
+#[derive(Debug, Clone)]
+pub struct IngestArgs {
+    /// Files and directories to read.
+    pub inputs: Vec<PathBuf>,
+    /// Output root.
+    pub out: PathBuf,
+    /// Job id; `None` derives one from the inputs and options.
+    pub job_id: Option<String>,
+    /// Source options.
+    pub source: SourceOptions,
+    /// Cluster shape.
+    pub cluster: ClusterConfig,
+    /// Exit non-zero when any record failed.
+    pub fail_on_error: bool,
+}
+
+/// A job id derived from what determines the job's output: the inputs and the options.
+fn derived_job_id(args: &IngestArgs) -> anyhow::Result<String> {
+    let mut key = serde_json::to_string(&args.source)?;
+    for input in &args.inputs {
+        key.push('\n');
+        key.push_str(
+            &input
+                .canonicalize()
+                .unwrap_or_else(|_| input.clone())
+                .display()
+                .to_string(),
+        );
+    }
+    Ok(format!(
+        "ingest-{:016x}",
+        xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+    ))
+}
+
+/// What process 0 learns at the end of the run.
+#[derive(Debug, Default, Clone)]
+struct Outcome {
+    totals: RunTotals,
+}
+
+/// Runs an ingest job. Returns the process exit code.
+pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let job_id = match &args.job_id {
+        Some(id) => id.clone(),
+        None => derived_job_id(&args)?,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the I/O runtime")?;
+    let plan = files::plan(&args.inputs, &args.source).context("planning the input")?;
+    let output = runtime
+        .block_on(Output::open(&args.out, &job_id))
+        .context("opening the output tables")?;
+    let resume = output.resume_epoch(plan.first_epoch);
+    let is_leader = args.cluster.process == 0;
+    tracing::info!(job_id = %job_id, splits = plan.splits.len(), epochs = plan.last_epoch, resume_epoch = resume, bytes = plan.bytes(), skipped_files = plan.skipped_files, "planned");
+    if resume > plan.first_epoch {
+        tracing::info!(
+            resume_epoch = resume,
+            "resuming: earlier epochs are already committed"
+        );
+    }
+
+    let restored = if is_leader && resume > plan.first_epoch {
+        let docs = runtime
+            .block_on(restore_documents(&output, resume - 1))
+            .context("restoring committed documents")?;
+        tracing::info!(
+            documents = docs.len(),
+            upto_epoch = resume - 1,
+            "restored committed state"
+        );
+        docs
+    } else {
+        Vec::new()
+    };
+
+    let progress = Arc::new(Progress::default());
+    let peers = args.cluster.peers();
+    let process_bytes: u64 = plan
+        .splits
+        .iter()
+        .filter(|s| {
+            s.epoch >= resume
+                && (s.unit as usize % peers) / args.cluster.workers == args.cluster.process
+        })
+        .map(|s| s.bytes)
+        .sum();
+    progress.bytes_total.store(process_bytes, Ordering::Relaxed);
+
+    let targets = SinkTargets {
+        stores: output
+            .tables
+            .keys()
+            .filter_map(|name| output.store(name).map(|s| (*name, s)))
+            .collect(),
+        committed: output.committed.clone(),
+        runtime: runtime.handle().clone(),
+    };
+    let run_row = RunRow {
+        run_id: uuid::Uuid::new_v4().to_string(),
+        job_id: job_id.clone(),
+        mode: "ingest".into(),
+        started_us: chrono::Utc::now().timestamp_micros(),
+        config: serde_json::json!({
+            "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "source": args.source,
+            "workers": args.cluster.workers,
+            "processes": args.cluster.processes,
+        })
+        .to_string(),
+        ..RunRow::default()
+    };
+    let outcome: Arc<Mutex<Option<Outcome>>> = Arc::new(Mutex::new(None));
+    let committer = {
+        let outcome = outcome.clone();
+        let on_finish = Box::new(move |t: &RunTotals| {
+            if let Ok(mut o) = outcome.lock() {
+                *o = Some(Outcome { totals: t.clone() });
+            }
+        });
+        Mutex::new(Some(DeltaCommitter::new(
+            output,
+            runtime.handle().clone(),
+            run_row,
+            progress.clone(),
+            on_finish,
+        )))
+    };
+    let committer = Arc::new(committer);
+    let restored = Arc::new(Mutex::new(Some(restored)));
+    let plan = Arc::new(plan);
+    let source_opts = Arc::new(args.source.clone());
+
+    let reporter = Reporter::start(progress.clone(), Duration::from_secs(10));
+    let timely_config = args.cluster.to_timely()?;
+    let progress_w = progress.clone();
+    let guards = timely::execute(timely_config, move |worker| {
+        let index = worker.index();
+        let peers = worker.peers();
+        let committer = if index == 0 {
+            committer.lock().ok().and_then(|mut c| c.take())
+        } else {
+            None
+        };
+        let mut h =
+            worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, committer));
+
+        let start = resume.saturating_sub(1);
+        h.records.advance_to(start);
+        h.restored.advance_to(start);
+        h.counts.advance_to(start);
+        if index == 0
+            && let Some(docs) = restored.lock().ok().and_then(|mut r| r.take())
+        {
+            for (doc, n) in docs {
+                h.restored.update(doc, n as isize);
+            }
+        }
+
+        let mine: Vec<&files::Split> = plan
+            .splits
+            .iter()
+            .filter(|s| s.epoch >= resume && s.unit as usize % peers == index)
+            .collect();
+        let mut pending = 0usize;
+        for epoch in resume..=plan.last_epoch {
+            h.records.advance_to(epoch);
+            h.restored.advance_to(epoch);
+            h.counts.advance_to(epoch);
+            let mut count = 0u64;
+            for split in mine.iter().filter(|s| s.epoch == epoch) {
+                count += split.read(&source_opts, &mut |record| {
+                    h.records.insert(record);
+                    pending += 1;
+                    if pending >= 1024 {
+                        pending = 0;
+                        h.records.flush();
+                        worker.step();
+                    }
+                });
+                Progress::add(&progress_w.bytes_read, split.bytes);
+            }
+            Progress::add(&progress_w.records, count);
+            h.counts.send(CommitMsg::Inputs { epoch, count });
+            h.records.advance_to(epoch + 1);
+            h.restored.advance_to(epoch + 1);
+            h.counts.advance_to(epoch + 1);
+            h.records.flush();
+            h.restored.flush();
+            let probe = h.probe.clone();
+            worker.step_while(|| probe.less_than(&epoch));
+        }
+        let probe = h.probe.clone();
+        drop(h);
+        worker.step_while(|| !probe.done());
+    })
+    .map_err(|e| anyhow::anyhow!("starting the workers: {e}"))?;
+    let mut failed = Vec::new();
+    for result in guards.join() {
+        if let Err(e) = result {
+            failed.push(e);
+        }
+    }
+    drop(reporter);
+    if !failed.is_empty() {
+        bail!("the dataflow failed: {}", failed.join("; "));
+    }
+
+    let elapsed = started.elapsed();
+    if !is_leader {
+        tracing::info!(
+            process = args.cluster.process,
+            elapsed_s = elapsed.as_secs_f64(),
+            "process finished"
+        );
+        return Ok(0);
+    }
+    let outcome = outcome
+        .lock()
+        .ok()
+        .and_then(|o| o.clone())
+        .unwrap_or_default();
+    let t = &outcome.totals;
+    let rows = |name: &str| t.rows.get(name).copied().unwrap_or(0);
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    let failures_by_stage = runtime
+        .block_on(crate::report::failures_by_stage(&args.out, t.epochs))
+        .unwrap_or_default();
+    println!("job {job_id}");
+    match t.epochs {
+        Some((first, last)) => println!("  epochs     {first}..={last} committed by this run"),
+        None => println!("  epochs     nothing to do: every epoch is already committed"),
+    }
+    println!("  inputs     {}", t.inputs);
+    println!("  documents  {}", rows("documents"));
+    println!("  duplicates {}", rows("duplicates"));
+    println!(
+        "  failures   {}{}",
+        rows("failures"),
+        if failures_by_stage.is_empty() {
+            String::new()
+        } else {
+            format!(" ({failures_by_stage})")
+        }
+    );
+    println!("  wall time  {secs:.1} s");
+    println!(
+        "  throughput {:.0} docs/s, {:.1} MB/s",
+        t.inputs as f64 / secs,
+        progress.bytes_read.load(Ordering::Relaxed) as f64 / 1e6 / secs
+    );
+    let errors = failures_by_stage
+        .split(", ")
+        .filter(|s| !s.is_empty() && !s.starts_with("filter"))
+        .count();
+    if args.fail_on_error && errors > 0 {
+        eprintln!("error: some inputs failed (--fail-on-error)");
+        return Ok(1);
+    }
+    Ok(0)
+}

@@ -1,0 +1,93 @@
+//! The ingest dataflow, in one place.
+//!
+//! ```text
+//! records ─┬─ ok ──► clean ──┬──────────► resolve ids ─┬─► documents ─► write(documents) ─┐
+//!          │                 │  restored ──┘           │                                 │
+//!          │                 │                         └─► exact dups ─► write(duplicates)┤
+//!          └─ err ───────────┴─ filtered ─── id conflicts ──────────► write(failures) ───┤
+//!                                                     input counts ──────────────────────┴─► commit ─► probe
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use differential_dataflow::input::{Input, InputSession};
+use timely::dataflow::operators::{Concatenate, Input as TimelyInput, Probe};
+use timely::dataflow::{InputHandleVec, ProbeHandle, Scope};
+use wenflow_connectors::delta::{DeltaCommitter, DeltaPartWriter};
+use wenflow_connectors::files::SourceRecord;
+use wenflow_engine::identity::resolve_ids;
+use wenflow_engine::schema::TableRow;
+use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
+use wenflow_engine::{Document, DuplicateRow, Epoch, Failure};
+use wenflow_operators::{clean, dedup};
+
+/// Where each table's writer puts its parts, and what the table already holds.
+#[derive(Clone)]
+pub struct SinkTargets {
+    /// Object store of each table, rooted at the table.
+    pub stores: BTreeMap<&'static str, Arc<dyn object_store::ObjectStore>>,
+    /// Last epoch of this job each table holds.
+    pub committed: BTreeMap<&'static str, Option<Epoch>>,
+    /// Runtime for storage I/O.
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// The inputs of the dataflow and the probe that reports committed epochs.
+pub struct Handles {
+    /// Records read by this worker's sources.
+    pub records: InputSession<Epoch, SourceRecord, isize>,
+    /// Committed documents restored on resume (already clean).
+    pub restored: InputSession<Epoch, Document, isize>,
+    /// Input record counts per epoch, for the run's accounting.
+    pub counts: InputHandleVec<Epoch, CommitMsg>,
+    /// Frontier of committed epochs.
+    pub probe: ProbeHandle<Epoch>,
+}
+
+/// Builds the ingest dataflow in `scope`. `committer` is `Some` on worker 0 only.
+pub fn build(
+    scope: Scope<'_, Epoch>,
+    targets: &SinkTargets,
+    committer: Option<DeltaCommitter>,
+) -> Handles {
+    let worker = scope.index();
+    let (records_in, records) = scope.new_collection::<SourceRecord, isize>();
+    let (restored_in, restored) = scope.new_collection::<Document, isize>();
+    let (counts_in, counts) = scope.new_input::<Vec<CommitMsg>>();
+
+    let read_failures = records.clone().flat_map(Result::err);
+    let (cleaned, filtered) = clean::clean(records.flat_map(Result::ok));
+    let (documents, id_conflicts) = resolve_ids(cleaned.concat(restored));
+    let duplicates = dedup::exact_duplicates(documents.clone());
+    let failures = read_failures.concat(filtered).concat(id_conflicts);
+
+    let writer = |table: &'static str| {
+        let store = targets
+            .stores
+            .get(table)
+            .cloned()
+            .unwrap_or_else(|| panic!("no store for table {table}"));
+        (
+            store,
+            targets.runtime.clone(),
+            worker,
+            targets.committed.get(table).copied().flatten(),
+        )
+    };
+    let (s, r, w, c) = writer(Document::TABLE);
+    let doc_parts = write_epochs(documents, DeltaPartWriter::<Document>::new(s, r, w, c));
+    let (s, r, w, c) = writer(DuplicateRow::TABLE);
+    let dup_parts = write_epochs(duplicates, DeltaPartWriter::<DuplicateRow>::new(s, r, w, c));
+    let (s, r, w, c) = writer(Failure::TABLE);
+    let fail_parts = write_epochs(failures, DeltaPartWriter::<Failure>::new(s, r, w, c));
+
+    let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, counts]);
+    let (probe, _) = commit_epochs(msgs, committer).probe();
+    Handles {
+        records: records_in,
+        restored: restored_in,
+        counts: counts_in,
+        probe,
+    }
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests of the `wenflow` binary against real components: Delta tables written
+//! by the binary and read back by DataFusion (`wenflow sql`), by the `deltalake` Python
+//! package and by DuckDB (both from the venv `make setup` creates; `WENFLOW_PYTHON`), and
+//! the real chinese-poetry corpus (`WENFLOW_CORPUS`, fetched by `make setup`).
+
+mod e2e {
+    pub mod cluster;
+    pub mod ingest;
+    pub mod poetry;
+    pub mod readers;
+    pub mod resume;
+    pub mod support;
+}

@@ -1,0 +1,80 @@
+//! The same tables from one worker, two workers and two processes.
+
+use std::path::Path;
+
+use super::support::{generated_jsonl, ingest, sql_csv, wenflow};
+
+const LOG_QUERIES: [&str; 3] = [
+    "SELECT * FROM documents_log ORDER BY doc_id, time, diff",
+    "SELECT * FROM duplicates_log ORDER BY doc_id, time, diff",
+    "SELECT * FROM failures_log ORDER BY source, time, diff",
+];
+
+fn tables(out: &Path) -> Vec<String> {
+    LOG_QUERIES.iter().map(|q| sql_csv(out, q)).collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[test]
+fn one_worker_two_workers_and_two_processes_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("corpus.jsonl");
+    generated_jsonl(&input, 3000);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&input)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"{not json}\n"))
+        .expect("append");
+    // Small splits and epochs: many epochs, splits on every worker.
+    let opts = ["--epoch-mb", "1", "--split-mb", "1", "--job-id", "j"];
+    let big = dir.path().join("big.jsonl");
+    generated_jsonl(&big, 20000);
+
+    let one = dir.path().join("w1");
+    ingest(&[&input, &big], &one, &[&["-w", "1"], &opts[..]].concat());
+    let two = dir.path().join("w2");
+    ingest(&[&input, &big], &two, &[&["-w", "2"], &opts[..]].concat());
+
+    let hosts = dir.path().join("hosts.txt");
+    std::fs::write(
+        &hosts,
+        format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port()),
+    )
+    .expect("hostfile");
+    let procs = dir.path().join("n2");
+    let spawn = |p: &str| {
+        wenflow()
+            .arg("ingest")
+            .args([&input, &big])
+            .arg("--out")
+            .arg(&procs)
+            .args(["-w", "1", "-n", "2", "-p", p, "--hostfile"])
+            .arg(&hosts)
+            .args(opts)
+            .spawn()
+            .expect("spawn")
+    };
+    let mut p1 = spawn("1");
+    let mut p0 = spawn("0");
+    assert!(p0.wait().expect("wait p0").success());
+    assert!(p1.wait().expect("wait p1").success());
+
+    let epochs = super::support::count(&one, "SELECT count(DISTINCT time) FROM documents_log");
+    assert!(
+        epochs >= 3,
+        "the job should span several epochs, got {epochs}"
+    );
+    let expected = tables(&one);
+    assert!(
+        expected[1].lines().count() > 100,
+        "the corpus has exact duplicates"
+    );
+    assert_eq!(tables(&two), expected, "-w 2 differs from -w 1");
+    assert_eq!(tables(&procs), expected, "-n 2 differs from -w 1");
+}

@@ -1,0 +1,132 @@
+//! The chinese-poetry layout, on files of the real package (`make setup` fetches it).
+
+use super::support::{corpus, count, ingest, sql};
+
+/// Copies a few real files of the package into a folder with the package's layout.
+fn sample(dir: &std::path::Path) -> std::path::PathBuf {
+    let src = corpus().join("dist");
+    let root = dir.join("chinese-poetry");
+    for rel in [
+        "quantangshi/poet.tang.0.json",
+        "quantangshi/authors.tang.json",
+        "quantangshi/唐诗三百首.json",
+        "quantangshi/error/poet.tang.0.json",
+        "yudingquantangshi/json/001.json",
+        "mengxue/qianjiashi.json",
+        "sishuwujing/daxue.json",
+        "yuanqu/yuanqu.json",
+        "strains/json/poet.tang.0.json",
+    ] {
+        let to = root.join(rel);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(src.join(rel), &to).unwrap_or_else(|e| panic!("copy {rel}: {e}"));
+    }
+    root
+}
+
+fn python_count(script: &str) -> i64 {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a number")
+}
+
+#[test]
+fn layout_collections_dynasties_and_exact_duplicates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = sample(dir.path());
+    let out = dir.path().join("out");
+    ingest(&[&root], &out, &["-w", "2"]);
+
+    let by_collection = sql(
+        &out,
+        "SELECT collection, dynasty, count(*) AS n FROM documents GROUP BY 1, 2 ORDER BY 1",
+    );
+    let get = |c: &str| {
+        by_collection
+            .iter()
+            .find(|r| r["collection"] == c)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {c} in {by_collection:?}"))
+    };
+    // Counted independently of wenflow, with Python's json module on the same files.
+    let d = root.display();
+    let tang = python_count(&format!(
+        "import json; print(len(json.load(open('{d}/quantangshi/poet.tang.0.json'))))"
+    ));
+    let yuding = python_count(&format!(
+        "import json; print(len(json.load(open('{d}/yudingquantangshi/json/001.json'))))"
+    ));
+    let sanbai = python_count(&format!(
+        "import json; print(len(json.load(open('{d}/quantangshi/唐诗三百首.json'))))"
+    ));
+    let qianjiashi = python_count(&format!(
+        "import json; d=json.load(open('{d}/mengxue/qianjiashi.json')); print(sum(len(t['content']) for t in d['content']))"
+    ));
+    let yuanqu = python_count(&format!(
+        "import json; print(sum(1 for r in json.load(open('{d}/yuanqu/yuanqu.json')) if ''.join(r['paragraphs']).strip()))"
+    ));
+    assert_eq!(get("全唐诗")["n"].as_i64(), Some(tang));
+    assert_eq!(get("全唐诗")["dynasty"], "唐");
+    assert_eq!(get("御定全唐詩")["n"].as_i64(), Some(yuding));
+    assert_eq!(
+        get("唐诗三百首")["n"].as_i64(),
+        Some(sanbai),
+        "shared UUIDs must not collide across collections"
+    );
+    assert_eq!(
+        get("蒙学")["n"].as_i64(),
+        Some(qianjiashi),
+        "nested sections are documents"
+    );
+    assert_eq!(
+        get("四书五经")["n"].as_i64(),
+        Some(1),
+        "a single-object file is one document"
+    );
+    assert_eq!(
+        get("元曲")["n"].as_i64(),
+        Some(yuanqu),
+        "empty 元曲 records are filtered"
+    );
+    assert_eq!(get("元曲")["dynasty"], "元");
+    assert!(
+        by_collection
+            .iter()
+            .all(|r| r["collection"] != "strains" && r["collection"] != "error"),
+        "skipped folders were read"
+    );
+    assert_eq!(
+        count(
+            &out,
+            "SELECT count(*) FROM documents WHERE author IS NULL AND collection = '全唐诗'"
+        ),
+        0
+    );
+
+    // Real exact duplicates between 全唐诗 and 御定全唐詩 (same text, different line breaks).
+    let cross = count(
+        &out,
+        "SELECT count(*) FROM duplicates d JOIN documents a ON a.doc_id = d.doc_id JOIN documents c ON c.doc_id = d.cluster_id \
+         WHERE a.collection = '御定全唐詩' AND c.collection = '全唐诗'",
+    );
+    assert!(
+        cross > 0,
+        "no exact duplicates across 全唐诗 and 御定全唐詩"
+    );
+    let filtered = count(&out, "SELECT count(*) FROM failures WHERE stage = 'filter'");
+    let total_yuanqu = python_count(&format!(
+        "import json; print(len(json.load(open('{d}/yuanqu/yuanqu.json'))))"
+    ));
+    assert_eq!(filtered, total_yuanqu - yuanqu);
+}
