@@ -38,18 +38,9 @@ fn derived_job_id(args: &IngestArgs) -> anyhow::Result<String> {
     let mut key = serde_json::to_string(&args.source)?;
     for input in &args.inputs {
         key.push('\n');
-        key.push_str(
-            &input
-                .canonicalize()
-                .unwrap_or_else(|_| input.clone())
-                .display()
-                .to_string(),
-        );
+        key.push_str(&input.canonicalize().unwrap_or_else(|_| input.clone()).display().to_string());
     }
-    Ok(format!(
-        "ingest-{:016x}",
-        xxhash_rust::xxh3::xxh3_64(key.as_bytes())
-    ))
+    Ok(format!("ingest-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())))
 }
 
 /// What process 0 learns at the end of the run.
@@ -71,28 +62,17 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         .build()
         .context("starting the I/O runtime")?;
     let plan = files::plan(&args.inputs, &args.source).context("planning the input")?;
-    let output = runtime
-        .block_on(Output::open(&args.out, &job_id))
-        .context("opening the output tables")?;
-    let resume = output.resume_epoch(plan.first_epoch);
     let is_leader = args.cluster.process == 0;
+    let output = runtime.block_on(Output::open(&args.out, &job_id, is_leader)).context("opening the output tables")?;
+    let resume = output.resume_epoch(plan.first_epoch);
     tracing::info!(job_id = %job_id, splits = plan.splits.len(), epochs = plan.last_epoch, resume_epoch = resume, bytes = plan.bytes(), skipped_files = plan.skipped_files, "planned");
     if resume > plan.first_epoch {
-        tracing::info!(
-            resume_epoch = resume,
-            "resuming: earlier epochs are already committed"
-        );
+        tracing::info!(resume_epoch = resume, "resuming: earlier epochs are already committed");
     }
 
     let restored = if is_leader && resume > plan.first_epoch {
-        let docs = runtime
-            .block_on(restore_documents(&output, resume - 1))
-            .context("restoring committed documents")?;
-        tracing::info!(
-            documents = docs.len(),
-            upto_epoch = resume - 1,
-            "restored committed state"
-        );
+        let docs = runtime.block_on(restore_documents(&output, resume - 1)).context("restoring committed documents")?;
+        tracing::info!(documents = docs.len(), upto_epoch = resume - 1, "restored committed state");
         docs
     } else {
         Vec::new()
@@ -103,20 +83,13 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let process_bytes: u64 = plan
         .splits
         .iter()
-        .filter(|s| {
-            s.epoch >= resume
-                && (s.unit as usize % peers) / args.cluster.workers == args.cluster.process
-        })
+        .filter(|s| s.epoch >= resume && (s.unit as usize % peers) / args.cluster.workers == args.cluster.process)
         .map(|s| s.bytes)
         .sum();
     progress.bytes_total.store(process_bytes, Ordering::Relaxed);
 
     let targets = SinkTargets {
-        stores: output
-            .tables
-            .keys()
-            .filter_map(|name| output.store(name).map(|s| (*name, s)))
-            .collect(),
+        stores: output.tables.keys().filter_map(|name| output.store(name).map(|s| (*name, s))).collect(),
         committed: output.committed.clone(),
         runtime: runtime.handle().clone(),
     };
@@ -142,13 +115,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
                 *o = Some(Outcome { totals: t.clone() });
             }
         });
-        Mutex::new(Some(DeltaCommitter::new(
-            output,
-            runtime.handle().clone(),
-            run_row,
-            progress.clone(),
-            on_finish,
-        )))
+        Mutex::new(Some(DeltaCommitter::new(output, runtime.handle().clone(), run_row, progress.clone(), on_finish)))
     };
     let committer = Arc::new(committer);
     let restored = Arc::new(Mutex::new(Some(restored)));
@@ -161,13 +128,8 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let guards = timely::execute(timely_config, move |worker| {
         let index = worker.index();
         let peers = worker.peers();
-        let committer = if index == 0 {
-            committer.lock().ok().and_then(|mut c| c.take())
-        } else {
-            None
-        };
-        let mut h =
-            worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, committer));
+        let committer = if index == 0 { committer.lock().ok().and_then(|mut c| c.take()) } else { None };
+        let mut h = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, committer));
 
         let start = resume.saturating_sub(1);
         h.records.advance_to(start);
@@ -181,11 +143,8 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             }
         }
 
-        let mine: Vec<&files::Split> = plan
-            .splits
-            .iter()
-            .filter(|s| s.epoch >= resume && s.unit as usize % peers == index)
-            .collect();
+        let mine: Vec<&files::Split> =
+            plan.splits.iter().filter(|s| s.epoch >= resume && s.unit as usize % peers == index).collect();
         let mut pending = 0usize;
         for epoch in resume..=plan.last_epoch {
             h.records.advance_to(epoch);
@@ -232,24 +191,14 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
 
     let elapsed = started.elapsed();
     if !is_leader {
-        tracing::info!(
-            process = args.cluster.process,
-            elapsed_s = elapsed.as_secs_f64(),
-            "process finished"
-        );
+        tracing::info!(process = args.cluster.process, elapsed_s = elapsed.as_secs_f64(), "process finished");
         return Ok(0);
     }
-    let outcome = outcome
-        .lock()
-        .ok()
-        .and_then(|o| o.clone())
-        .unwrap_or_default();
+    let outcome = outcome.lock().ok().and_then(|o| o.clone()).unwrap_or_default();
     let t = &outcome.totals;
     let rows = |name: &str| t.rows.get(name).copied().unwrap_or(0);
     let secs = elapsed.as_secs_f64().max(1e-9);
-    let failures_by_stage = runtime
-        .block_on(crate::report::failures_by_stage(&args.out, t.epochs))
-        .unwrap_or_default();
+    let failures_by_stage = runtime.block_on(crate::report::failures_by_stage(&args.out, t.epochs)).unwrap_or_default();
     println!("job {job_id}");
     match t.epochs {
         Some((first, last)) => println!("  epochs     {first}..={last} committed by this run"),
@@ -261,11 +210,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     println!(
         "  failures   {}{}",
         rows("failures"),
-        if failures_by_stage.is_empty() {
-            String::new()
-        } else {
-            format!(" ({failures_by_stage})")
-        }
+        if failures_by_stage.is_empty() { String::new() } else { format!(" ({failures_by_stage})") }
     );
     println!("  wall time  {secs:.1} s");
     println!(
@@ -273,10 +218,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         t.inputs as f64 / secs,
         progress.bytes_read.load(Ordering::Relaxed) as f64 / 1e6 / secs
     );
-    let errors = failures_by_stage
-        .split(", ")
-        .filter(|s| !s.is_empty() && !s.starts_with("filter"))
-        .count();
+    let errors = failures_by_stage.split(", ").filter(|s| !s.is_empty() && !s.starts_with("filter")).count();
     if args.fail_on_error && errors > 0 {
         eprintln!("error: some inputs failed (--fail-on-error)");
         return Ok(1);

@@ -142,21 +142,13 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
             epoch_bytes: mb(a.epoch_mb),
             max_file_bytes: mb(a.max_file_mb),
         },
-        cluster: ClusterConfig {
-            workers: a.workers,
-            processes: a.processes,
-            process: a.process,
-            addresses,
-        },
+        cluster: ClusterConfig { workers: a.workers, processes: a.processes, process: a.process, addresses },
         fail_on_error: a.fail_on_error,
     })
 }
 
 fn sql(a: SqlCli) -> anyhow::Result<i32> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let out = runtime.block_on(async {
         let ctx = wenflow_queries::session();
         wenflow_queries::register_tables(&ctx, &a.data).await?;

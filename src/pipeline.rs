@@ -46,11 +46,7 @@ pub struct Handles {
 }
 
 /// Builds the ingest dataflow in `scope`. `committer` is `Some` on worker 0 only.
-pub fn build(
-    scope: Scope<'_, Epoch>,
-    targets: &SinkTargets,
-    committer: Option<DeltaCommitter>,
-) -> Handles {
+pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<DeltaCommitter>) -> Handles {
     let worker = scope.index();
     let (records_in, records) = scope.new_collection::<SourceRecord, isize>();
     let (restored_in, restored) = scope.new_collection::<Document, isize>();
@@ -63,17 +59,8 @@ pub fn build(
     let failures = read_failures.concat(filtered).concat(id_conflicts);
 
     let writer = |table: &'static str| {
-        let store = targets
-            .stores
-            .get(table)
-            .cloned()
-            .unwrap_or_else(|| panic!("no store for table {table}"));
-        (
-            store,
-            targets.runtime.clone(),
-            worker,
-            targets.committed.get(table).copied().flatten(),
-        )
+        let store = targets.stores.get(table).cloned().unwrap_or_else(|| panic!("no store for table {table}"));
+        (store, targets.runtime.clone(), worker, targets.committed.get(table).copied().flatten())
     };
     let (s, r, w, c) = writer(Document::TABLE);
     let doc_parts = write_epochs(documents, DeltaPartWriter::<Document>::new(s, r, w, c));
@@ -84,10 +71,5 @@ pub fn build(
 
     let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, counts]);
     let (probe, _) = commit_epochs(msgs, committer).probe();
-    Handles {
-        records: records_in,
-        restored: restored_in,
-        counts: counts_in,
-        probe,
-    }
+    Handles { records: records_in, restored: restored_in, counts: counts_in, probe }
 }

@@ -14,9 +14,7 @@ pub enum ConnectorError {
         message: String,
     },
     /// The output location holds the tables of another job.
-    #[error(
-        "{path} holds the output of job {found:?}; resume it with --job-id {found}, or write to a new --out"
-    )]
+    #[error("{path} holds the output of job {found:?}; resume it with --job-id {found}, or write to a new --out")]
     ForeignJob {
         /// The output root.
         path: String,
@@ -58,10 +56,9 @@ impl ConnectorError {
     /// Whether retrying the same operation may succeed (transient storage failures).
     pub fn is_retryable(&self) -> bool {
         match self {
-            ConnectorError::ObjectStore(e) => !matches!(
-                e,
-                object_store::Error::NotFound { .. } | object_store::Error::AlreadyExists { .. }
-            ),
+            ConnectorError::ObjectStore(e) => {
+                !matches!(e, object_store::Error::NotFound { .. } | object_store::Error::AlreadyExists { .. })
+            }
             ConnectorError::Delta { source, .. } => {
                 matches!(source, deltalake::DeltaTableError::ObjectStore { .. })
             }

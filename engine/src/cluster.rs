@@ -19,22 +19,15 @@ pub struct ClusterConfig {
 
 impl Default for ClusterConfig {
     fn default() -> Self {
-        ClusterConfig {
-            workers: 1,
-            processes: 1,
-            process: 0,
-            addresses: Vec::new(),
-        }
+        ClusterConfig { workers: 1, processes: 1, process: 0, addresses: Vec::new() }
     }
 }
 
 impl ClusterConfig {
     /// Reads a hostfile: one `host:port` per line, blank lines and `#` comments ignored.
     pub fn read_hostfile(path: &std::path::Path) -> Result<Vec<String>> {
-        let text = std::fs::read_to_string(path).map_err(|source| EngineError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| EngineError::Io { path: path.display().to_string(), source })?;
         Ok(text
             .lines()
             .map(|l| l.split('#').next().unwrap_or("").trim())
@@ -51,9 +44,7 @@ impl ClusterConfig {
     /// Checks the configuration and turns it into timely's.
     pub fn to_timely(&self) -> Result<timely::Config> {
         if self.workers == 0 {
-            return Err(EngineError::Cluster(
-                "at least one worker is needed (-w)".into(),
-            ));
+            return Err(EngineError::Cluster("at least one worker is needed (-w)".into()));
         }
         if self.processes == 0 || self.process >= self.processes {
             return Err(EngineError::Cluster(format!(
@@ -65,9 +56,7 @@ impl ClusterConfig {
             return Ok(timely::Config::process(self.workers));
         }
         let addresses = if self.addresses.is_empty() {
-            (0..self.processes)
-                .map(|p| format!("127.0.0.1:{}", 2101 + p))
-                .collect()
+            (0..self.processes).map(|p| format!("127.0.0.1:{}", 2101 + p)).collect()
         } else {
             self.addresses.clone()
         };
@@ -98,34 +87,16 @@ mod tests {
 
     #[test]
     fn rejects_bad_process_index() {
-        let c = ClusterConfig {
-            workers: 1,
-            processes: 2,
-            process: 2,
-            addresses: vec![],
-        };
+        let c = ClusterConfig { workers: 1, processes: 2, process: 2, addresses: vec![] };
         assert!(c.to_timely().is_err());
     }
 
     #[test]
     fn defaults_addresses_on_loopback() {
-        let c = ClusterConfig {
-            workers: 2,
-            processes: 2,
-            process: 1,
-            addresses: vec![],
-        };
+        let c = ClusterConfig { workers: 2, processes: 2, process: 1, addresses: vec![] };
         match c.to_timely().expect("config").communication {
-            timely::CommunicationConfig::Cluster {
-                addresses,
-                process,
-                threads,
-                ..
-            } => {
-                assert_eq!(
-                    addresses,
-                    vec!["127.0.0.1:2101".to_string(), "127.0.0.1:2102".to_string()]
-                );
+            timely::CommunicationConfig::Cluster { addresses, process, threads, .. } => {
+                assert_eq!(addresses, vec!["127.0.0.1:2101".to_string(), "127.0.0.1:2102".to_string()]);
                 assert_eq!((process, threads), (1, 2));
             }
             other => panic!("unexpected {other:?}"),

@@ -15,33 +15,18 @@ use crate::record::{Document, Failure, Stage};
 /// Splits `docs` into the winning version of each `doc_id` and failures for the others.
 pub fn resolve_ids<'s>(
     docs: VecCollection<'s, Epoch, Document>,
-) -> (
-    VecCollection<'s, Epoch, Document>,
-    VecCollection<'s, Epoch, Failure>,
-) {
+) -> (VecCollection<'s, Epoch, Document>, VecCollection<'s, Epoch, Failure>) {
     let resolved = docs.map(|d| (d.doc_id.clone(), d)).reduce_named(
         "ResolveIds",
-        |_id,
-         input: &[(&Document, isize)],
-         output: &mut Vec<(Result<Document, Failure>, isize)>| {
-            let Some(winner) = input
-                .iter()
-                .filter(|(_, n)| *n > 0)
-                .map(|(d, _)| *d)
-                .min_by_key(|d| d.pos)
-            else {
+        |_id, input: &[(&Document, isize)], output: &mut Vec<(Result<Document, Failure>, isize)>| {
+            let Some(winner) = input.iter().filter(|(_, n)| *n > 0).map(|(d, _)| *d).min_by_key(|d| d.pos) else {
                 return;
             };
             output.push((Ok(winner.clone()), 1));
             for (doc, count) in input {
-                let losers = if std::ptr::eq(*doc, winner) {
-                    *count - 1
-                } else {
-                    *count
-                };
+                let losers = if std::ptr::eq(*doc, winner) { *count - 1 } else { *count };
                 if losers > 0 {
-                    let error =
-                        format!("doc_id {:?} already taken by {}", doc.doc_id, winner.source);
+                    let error = format!("doc_id {:?} already taken by {}", doc.doc_id, winner.source);
                     output.push((
                         Err(Failure::new(
                             doc.source.clone(),

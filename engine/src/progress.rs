@@ -61,9 +61,7 @@ impl Reporter {
                 if let Some(bar) = &bar {
                     bar.set_length(p.bytes_total.load(Ordering::Relaxed));
                     bar.set_position(read);
-                    bar.set_message(format!(
-                        "{records} records, {rate:.0}/s, {epochs} epochs committed"
-                    ));
+                    bar.set_message(format!("{records} records, {rate:.0}/s, {epochs} epochs committed"));
                 } else if last_log.elapsed() >= interval {
                     last_log = Instant::now();
                     tracing::info!(
@@ -80,10 +78,7 @@ impl Reporter {
                 bar.finish_and_clear();
             }
         });
-        Reporter {
-            progress,
-            thread: Some(thread),
-        }
+        Reporter { progress, thread: Some(thread) }
     }
 }
 

@@ -14,9 +14,7 @@ use serde::{Deserialize, Serialize};
 /// `unit` is the ordinal of the input split (file, byte range or row group) and `index`
 /// the record's position inside it. The order decides which record wins when two records
 /// claim the same `doc_id` in one batch.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SourcePos {
     /// Ordinal of the split in the input plan.
     pub unit: u64,
@@ -25,9 +23,7 @@ pub struct SourcePos {
 }
 
 /// What the line breaks of a document's text mean.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum LineBreaks {
     /// Breaks come from page layout (plain text, OCR): a break between two Han characters
     /// is not part of the text and cleaning joins the lines.
@@ -125,14 +121,7 @@ impl Failure {
         error: impl Into<String>,
         pos: SourcePos,
     ) -> Self {
-        Failure {
-            source: source.into(),
-            doc_id,
-            stage,
-            error: error.into(),
-            attempts: 1,
-            pos,
-        }
+        Failure { source: source.into(), doc_id, stage, error: error.into(), attempts: 1, pos }
     }
 }
 

@@ -5,10 +5,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use arrow::array::{
-    ArrayRef, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
-};
+use arrow::array::{ArrayRef, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
@@ -42,11 +39,7 @@ fn utf8(name: &str, nullable: bool) -> Field {
 }
 
 /// Appends the `time` and `diff` columns of `rows` to `columns` and builds the batch.
-fn finish<R>(
-    schema: SchemaRef,
-    mut columns: Vec<ArrayRef>,
-    rows: &[(R, Epoch, i64)],
-) -> Result<RecordBatch> {
+fn finish<R>(schema: SchemaRef, mut columns: Vec<ArrayRef>, rows: &[(R, Epoch, i64)]) -> Result<RecordBatch> {
     let mut time = Int64Builder::with_capacity(rows.len());
     let mut diff = Int64Builder::with_capacity(rows.len());
     for (_, t, d) in rows {
@@ -270,14 +263,8 @@ impl TableRow for RunRow {
             mode.append_value(&r.mode);
             started.append_value(r.started_us);
             finished.append_value(r.finished_us);
-            let values = [
-                r.first_epoch as i64,
-                r.last_epoch as i64,
-                r.inputs as i64,
-                r.documents,
-                r.duplicates,
-                r.failures,
-            ];
+            let values =
+                [r.first_epoch as i64, r.last_epoch as i64, r.inputs as i64, r.documents, r.duplicates, r.failures];
             for (b, v) in ints.iter_mut().zip(values) {
                 b.append_value(v);
             }
@@ -305,12 +292,8 @@ mod tests {
 
     #[test]
     fn document_batch_has_schema_columns() {
-        let doc = Document {
-            doc_id: "a".into(),
-            text: "天地".into(),
-            content_hash: "h".into(),
-            ..Default::default()
-        };
+        let doc =
+            Document { doc_id: "a".into(), text: "天地".into(), content_hash: "h".into(), ..Default::default() };
         let batch = Document::to_batch(&[(doc, 3, 1)]).expect("batch");
         assert_eq!(batch.num_columns(), Document::schema().fields().len());
         assert_eq!(batch.num_rows(), 1);

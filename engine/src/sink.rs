@@ -95,38 +95,34 @@ where
     W: PartWriter<R>,
 {
     let name = format!("Write: {}", R::TABLE);
-    rows.inner
-        .unary_frontier(Pipeline, &name, move |_cap, _info| {
-            let mut stash: BTreeMap<Epoch, (Capability<Epoch>, Vec<(R, Epoch, i64)>)> =
-                BTreeMap::new();
-            move |(input, frontier), output| {
-                input.for_each(|cap, data| {
-                    for (row, time, diff) in data.drain(..) {
-                        let entry = stash
-                            .entry(time)
-                            .or_insert_with(|| (cap.delayed(&time, 0), Vec::new()));
-                        entry.1.push((row, time, diff as i64));
-                    }
-                });
-                while let Some((&epoch, _)) = stash.first_key_value() {
-                    if frontier.less_equal(&epoch) {
-                        break;
-                    }
-                    let Some((_, (cap, mut rows))) = stash.pop_first() else {
-                        break;
-                    };
-                    consolidate_updates(&mut rows);
-                    if rows.is_empty() {
-                        continue;
-                    }
-                    match writer.write(epoch, &rows) {
-                        Ok(Some(part)) => output.session(&cap).give(CommitMsg::Part(part)),
-                        Ok(None) => {}
-                        Err(e) => panic!("writing {} for epoch {epoch} failed: {e}", R::TABLE),
-                    }
+    rows.inner.unary_frontier(Pipeline, &name, move |_cap, _info| {
+        let mut stash: BTreeMap<Epoch, (Capability<Epoch>, Vec<(R, Epoch, i64)>)> = BTreeMap::new();
+        move |(input, frontier), output| {
+            input.for_each(|cap, data| {
+                for (row, time, diff) in data.drain(..) {
+                    let entry = stash.entry(time).or_insert_with(|| (cap.delayed(&time, 0), Vec::new()));
+                    entry.1.push((row, time, diff as i64));
+                }
+            });
+            while let Some((&epoch, _)) = stash.first_key_value() {
+                if frontier.less_equal(&epoch) {
+                    break;
+                }
+                let Some((_, (cap, mut rows))) = stash.pop_first() else {
+                    break;
+                };
+                consolidate_updates(&mut rows);
+                if rows.is_empty() {
+                    continue;
+                }
+                match writer.write(epoch, &rows) {
+                    Ok(Some(part)) => output.session(&cap).give(CommitMsg::Part(part)),
+                    Ok(None) => {}
+                    Err(e) => panic!("writing {} for epoch {epoch} failed: {e}", R::TABLE),
                 }
             }
-        })
+        }
+    })
 }
 
 /// Sends every commit message to worker 0 and commits each epoch once the frontier passes
@@ -149,9 +145,7 @@ pub fn commit_epochs<'s, C: EpochCommitter>(
                     for msg in data.drain(..) {
                         match msg {
                             CommitMsg::Part(p) => stash.entry(p.epoch).or_default().0.push(p),
-                            CommitMsg::Inputs { epoch, count } => {
-                                stash.entry(epoch).or_default().1 += count
-                            }
+                            CommitMsg::Inputs { epoch, count } => stash.entry(epoch).or_default().1 += count,
                         }
                     }
                 });

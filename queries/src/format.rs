@@ -34,9 +34,7 @@ pub fn format_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<S
         OutputFormat::Csv => {
             let mut buf = Vec::new();
             {
-                let mut writer = arrow::csv::WriterBuilder::new()
-                    .with_header(true)
-                    .build(&mut buf);
+                let mut writer = arrow::csv::WriterBuilder::new().with_header(true).build(&mut buf);
                 for b in batches {
                     writer.write(b)?;
                 }

@@ -15,26 +15,17 @@ pub fn session() -> SessionContext {
 /// The SQL of the current-state view of `log` with `columns` (all but `time` and `diff`):
 /// rows grouped by their values, kept when their diffs sum to a positive count.
 fn state_view_sql(log: &str, columns: &[String]) -> String {
-    let cols = columns
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cols = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
     format!("SELECT {cols} FROM \"{log}\" GROUP BY {cols} HAVING SUM(diff) > 0")
 }
 
 /// Registers every Delta table under `root` as `<name>_log` and `<name>`. Returns the
 /// table names, sorted.
 pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<String>> {
-    let root = root.canonicalize().map_err(|source| QueryError::Io {
-        path: root.display().to_string(),
-        source,
-    })?;
+    let root = root.canonicalize().map_err(|source| QueryError::Io { path: root.display().to_string(), source })?;
     let mut names = Vec::new();
-    let entries = std::fs::read_dir(&root).map_err(|source| QueryError::Io {
-        path: root.display().to_string(),
-        source,
-    })?;
+    let entries =
+        std::fs::read_dir(&root).map_err(|source| QueryError::Io { path: root.display().to_string(), source })?;
     for entry in entries.flatten() {
         if entry.path().join("_delta_log").is_dir() {
             names.push(entry.file_name().to_string_lossy().into_owned());
@@ -45,16 +36,11 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
         return Err(QueryError::NoTables(root.display().to_string()));
     }
     for name in &names {
-        let delta_err = |source| QueryError::Delta {
-            table: name.clone(),
-            source,
-        };
+        let delta_err = |source| QueryError::Delta { table: name.clone(), source };
         let url = url::Url::from_directory_path(root.join(name))
             .map_err(|()| QueryError::NoTables(root.display().to_string()))?;
         let table = deltalake::open_table(url).await.map_err(delta_err)?;
-        table
-            .update_datafusion_session(&ctx.state())
-            .map_err(delta_err)?;
+        table.update_datafusion_session(&ctx.state()).map_err(delta_err)?;
         let provider = table.table_provider().await?;
         let columns: Vec<String> = provider
             .schema()
@@ -83,9 +69,6 @@ mod tests {
     #[test]
     fn state_view_groups_all_columns() {
         let sql = state_view_sql("t_log", &["a".into(), "b".into()]);
-        assert_eq!(
-            sql,
-            "SELECT \"a\", \"b\" FROM \"t_log\" GROUP BY \"a\", \"b\" HAVING SUM(diff) > 0"
-        );
+        assert_eq!(sql, "SELECT \"a\", \"b\" FROM \"t_log\" GROUP BY \"a\", \"b\" HAVING SUM(diff) > 0");
     }
 }

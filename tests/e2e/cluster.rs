@@ -15,10 +15,7 @@ fn tables(out: &Path) -> Vec<String> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 #[test]
@@ -42,11 +39,7 @@ fn one_worker_two_workers_and_two_processes_agree() {
     ingest(&[&input, &big], &two, &[&["-w", "2"], &opts[..]].concat());
 
     let hosts = dir.path().join("hosts.txt");
-    std::fs::write(
-        &hosts,
-        format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port()),
-    )
-    .expect("hostfile");
+    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port())).expect("hostfile");
     let procs = dir.path().join("n2");
     let spawn = |p: &str| {
         wenflow()
@@ -66,15 +59,9 @@ fn one_worker_two_workers_and_two_processes_agree() {
     assert!(p1.wait().expect("wait p1").success());
 
     let epochs = super::support::count(&one, "SELECT count(DISTINCT time) FROM documents_log");
-    assert!(
-        epochs >= 3,
-        "the job should span several epochs, got {epochs}"
-    );
+    assert!(epochs >= 3, "the job should span several epochs, got {epochs}");
     let expected = tables(&one);
-    assert!(
-        expected[1].lines().count() > 100,
-        "the corpus has exact duplicates"
-    );
+    assert!(expected[1].lines().count() > 100, "the corpus has exact duplicates");
     assert_eq!(tables(&two), expected, "-w 2 differs from -w 1");
     assert_eq!(tables(&procs), expected, "-n 2 differs from -w 1");
 }

@@ -14,10 +14,7 @@ fn deltalake_python_and_duckdb_read_the_tables() {
     ingest(&[&input], &out, &["-w", "2", "--epoch-mb", "1"]);
     let docs = count(&out, "SELECT count(*) FROM documents_log");
     let dups = count(&out, "SELECT count(*) FROM duplicates_log");
-    let chars = count(
-        &out,
-        "SELECT CAST(sum(chars * diff) AS BIGINT) FROM documents_log",
-    );
+    let chars = count(&out, "SELECT CAST(sum(chars * diff) AS BIGINT) FROM documents_log");
 
     let script = r#"
 import sys, json, deltalake, duckdb
@@ -33,34 +30,13 @@ res["duckdb_chars"] = con.execute(f"SELECT sum(chars * diff) FROM read_parquet('
 res["duckdb_dups"] = con.execute(f"SELECT count(*) FROM read_parquet('{out}/duplicates/*.parquet')").fetchone()[0]
 print(json.dumps({k: v for k, v in res.items() if not k.endswith("_files")}))
 "#;
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .arg(&out)
-        .output()
-        .expect("run python");
-    assert!(
-        output.status.success(),
-        "python readers failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = Command::new(python()).arg("-c").arg(script).arg(&out).output().expect("run python");
+    assert!(output.status.success(), "python readers failed: {}", String::from_utf8_lossy(&output.stderr));
     let res: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-    assert_eq!(
-        res["documents"].as_i64(),
-        Some(docs),
-        "deltalake (python) row count"
-    );
+    assert_eq!(res["documents"].as_i64(), Some(docs), "deltalake (python) row count");
     assert_eq!(res["duplicates"].as_i64(), Some(dups));
     assert_eq!(res["runs"].as_i64(), Some(1));
-    assert_eq!(
-        res["duckdb_documents"].as_i64(),
-        Some(docs),
-        "duckdb row count"
-    );
+    assert_eq!(res["duckdb_documents"].as_i64(), Some(docs), "duckdb row count");
     assert_eq!(res["duckdb_dups"].as_i64(), Some(dups));
-    assert_eq!(
-        res["duckdb_chars"].as_i64(),
-        Some(chars),
-        "duckdb reads the same text lengths"
-    );
+    assert_eq!(res["duckdb_chars"].as_i64(), Some(chars), "duckdb reads the same text lengths");
 }

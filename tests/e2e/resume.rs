@@ -18,11 +18,7 @@ fn logs(out: &Path) -> Vec<String> {
 fn delta_versions(out: &Path) -> Vec<usize> {
     ["documents", "duplicates", "failures", "runs"]
         .iter()
-        .map(|t| {
-            std::fs::read_dir(out.join(t).join("_delta_log"))
-                .map(|d| d.count())
-                .unwrap_or(0)
-        })
+        .map(|t| std::fs::read_dir(out.join(t).join("_delta_log")).map(|d| d.count()).unwrap_or(0))
         .collect()
 }
 
@@ -43,11 +39,7 @@ fn rerun_with_the_same_job_id_adds_nothing() {
     let summary = ingest(&[&input], &out, &opts);
     assert!(summary.contains("nothing to do"), "{summary}");
     assert_eq!(logs(&out), before, "a re-run added rows");
-    assert_eq!(
-        delta_versions(&out),
-        versions,
-        "a re-run committed something"
-    );
+    assert_eq!(delta_versions(&out), versions, "a re-run committed something");
     assert_eq!(count(&out, "SELECT count(*) FROM runs"), 1);
 
     // Another job into the same output is refused with a clear message.
@@ -64,17 +56,8 @@ fn rerun_with_the_same_job_id_adds_nothing() {
 fn a_job_killed_half_way_and_rerun_equals_a_clean_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    generated_jsonl(&input, 12000);
-    let opts = [
-        "--epoch-mb",
-        "1",
-        "--split-mb",
-        "1",
-        "--job-id",
-        "job",
-        "-w",
-        "2",
-    ];
+    generated_jsonl(&input, 30000);
+    let opts = ["--epoch-mb", "1", "--split-mb", "1", "--job-id", "job", "-w", "2"];
 
     let clean = dir.path().join("clean");
     ingest(&[&input], &clean, &opts);
@@ -84,30 +67,13 @@ fn a_job_killed_half_way_and_rerun_equals_a_clean_run() {
     // Crash after `documents` committed epoch 2 but before `duplicates` and `failures` did.
     let crashed = dir.path().join("crashed");
     let mut cmd = super::support::wenflow();
-    cmd.arg("ingest")
-        .arg(&input)
-        .arg("--out")
-        .arg(&crashed)
-        .args(opts)
-        .env("WENFLOW_CRASH_AFTER", "documents:2");
+    cmd.arg("ingest").arg(&input).arg("--out").arg(&crashed).args(opts).env("WENFLOW_CRASH_AFTER", "documents:2");
     let status = cmd.status().expect("run");
     assert!(!status.success(), "the failpoint should abort the run");
     assert_eq!(count(&crashed, "SELECT max(time) FROM documents_log"), 2);
-    assert!(
-        count(
-            &crashed,
-            "SELECT count(*) FROM duplicates_log WHERE time = 2"
-        ) == 0
-    );
+    assert!(count(&crashed, "SELECT count(*) FROM duplicates_log WHERE time = 2") == 0);
 
     let summary = ingest(&[&input], &crashed, &opts);
-    assert!(
-        summary.contains("epochs     2..="),
-        "resumes at epoch 2: {summary}"
-    );
-    assert_eq!(
-        logs(&crashed),
-        logs(&clean),
-        "recovered tables differ from a clean run"
-    );
+    assert!(summary.contains("epochs     2..="), "resumes at epoch 2: {summary}");
+    assert_eq!(logs(&crashed), logs(&clean), "recovered tables differ from a clean run");
 }

@@ -33,45 +33,25 @@ pub fn ingest_raw(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
 
 /// Runs SQL over `data` and returns the rows as JSON objects.
 pub fn sql(data: &Path, query: &str) -> Vec<serde_json::Value> {
-    let output = wenflow()
-        .args(["sql", query, "--format", "json", "--data"])
-        .arg(data)
-        .output()
-        .expect("run wenflow sql");
-    assert!(
-        output.status.success(),
-        "sql failed: {query}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "bad json from {query}: {e}: {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
+    let output =
+        wenflow().args(["sql", query, "--format", "json", "--data"]).arg(data).output().expect("run wenflow sql");
+    assert!(output.status.success(), "sql failed: {query}\n{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("bad json from {query}: {e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 /// Runs SQL and returns CSV text.
 pub fn sql_csv(data: &Path, query: &str) -> String {
-    let output = wenflow()
-        .args(["sql", query, "--format", "csv", "--data"])
-        .arg(data)
-        .output()
-        .expect("run wenflow sql");
-    assert!(
-        output.status.success(),
-        "sql failed: {query}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output =
+        wenflow().args(["sql", query, "--format", "csv", "--data"]).arg(data).output().expect("run wenflow sql");
+    assert!(output.status.success(), "sql failed: {query}\n{}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// A single integer from a one-row, one-column query.
 pub fn count(data: &Path, query: &str) -> i64 {
     let rows = sql(data, query);
-    let row = rows
-        .first()
-        .unwrap_or_else(|| panic!("no rows from {query}"));
+    let row = rows.first().unwrap_or_else(|| panic!("no rows from {query}"));
     row.as_object()
         .and_then(|o| o.values().next())
         .and_then(serde_json::Value::as_i64)
@@ -80,28 +60,18 @@ pub fn count(data: &Path, query: &str) -> i64 {
 
 /// The Python interpreter with `deltalake` and `duckdb` (from `make setup`).
 pub fn python() -> PathBuf {
-    let p = std::env::var("WENFLOW_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/wenflow/venv/bin/python")
-        });
-    assert!(
-        p.exists(),
-        "{} is missing: run `make setup` (it installs deltalake and duckdb from PyPI)",
-        p.display()
-    );
+    let p = std::env::var("WENFLOW_PYTHON").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/wenflow/venv/bin/python")
+    });
+    assert!(p.exists(), "{} is missing: run `make setup` (it installs deltalake and duckdb from PyPI)", p.display());
     p
 }
 
 /// The chinese-poetry package (from `make setup`).
 pub fn corpus() -> PathBuf {
-    let p = std::env::var("WENFLOW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/wenflow/corpus/chinese-poetry")
-        });
+    let p = std::env::var("WENFLOW_CORPUS").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/wenflow/corpus/chinese-poetry")
+    });
     assert!(
         p.join("dist/quantangshi").is_dir(),
         "{} is missing: run `make setup` (it fetches chinese-poetry@2.0.1 from npm)",
@@ -127,12 +97,7 @@ pub fn generated_jsonl(path: &Path, n: usize) {
             format!(
                 "{}{}",
                 pool[i % pool.len()],
-                "天地玄黃宇宙洪荒"
-                    .chars()
-                    .cycle()
-                    .skip(i % 8)
-                    .take(5 + i % 11)
-                    .collect::<String>()
+                "天地玄黃宇宙洪荒".chars().cycle().skip(i % 8).take(5 + i % 11).collect::<String>()
             )
         };
         let rec = if i % 7 == 0 {

@@ -40,15 +40,8 @@ pub struct DeltaCommitter {
 
 fn sink_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> EngineError + '_ {
     move |e| {
-        let e = ConnectorError::Delta {
-            table: table.to_owned(),
-            source: e,
-        };
-        EngineError::Sink {
-            table: table.to_owned(),
-            retryable: e.is_retryable(),
-            message: e.to_string(),
-        }
+        let e = ConnectorError::Delta { table: table.to_owned(), source: e };
+        EngineError::Sink { table: table.to_owned(), retryable: e.is_retryable(), message: e.to_string() }
     }
 }
 
@@ -62,22 +55,10 @@ impl DeltaCommitter {
         progress: Arc<Progress>,
         on_finish: Box<dyn FnOnce(&RunTotals) + Send>,
     ) -> Self {
-        DeltaCommitter {
-            output,
-            runtime,
-            run,
-            totals: RunTotals::default(),
-            progress,
-            on_finish: Some(on_finish),
-        }
+        DeltaCommitter { output, runtime, run, totals: RunTotals::default(), progress, on_finish: Some(on_finish) }
     }
 
-    fn commit_table(
-        &mut self,
-        name: &'static str,
-        epoch: Epoch,
-        parts: Vec<&Part>,
-    ) -> wenflow_engine::Result<()> {
+    fn commit_table(&mut self, name: &'static str, epoch: Epoch, parts: Vec<&Part>) -> wenflow_engine::Result<()> {
         let job_id = self.output.job_id.clone();
         let Some(table) = self.output.tables.get_mut(name) else {
             return Err(EngineError::Sink {
@@ -106,12 +87,10 @@ impl DeltaCommitter {
             })
             .collect();
         let txn = Transaction::new_with_last_update(&job_id, epoch as i64, Some(now));
-        let props = CommitProperties::default()
-            .with_application_transaction(txn)
-            .with_metadata([
-                ("wenflow_epoch".to_owned(), serde_json::json!(epoch)),
-                ("wenflow_job".to_owned(), serde_json::json!(job_id)),
-            ]);
+        let props = CommitProperties::default().with_application_transaction(txn).with_metadata([
+            ("wenflow_epoch".to_owned(), serde_json::json!(epoch)),
+            ("wenflow_job".to_owned(), serde_json::json!(job_id)),
+        ]);
         let runtime = self.runtime.clone();
         runtime.block_on(commit_with_retry(table, name, actions, props))?;
         self.output.committed.insert(name, Some(epoch));
@@ -129,10 +108,7 @@ fn crash_point(table: &str, epoch: Epoch) {
         let (t, e) = spec.split_once(':')?;
         Some((t.to_owned(), e.parse().ok()?))
     });
-    if target
-        .as_ref()
-        .is_some_and(|(t, e)| t == table && *e == epoch)
-    {
+    if target.as_ref().is_some_and(|(t, e)| t == table && *e == epoch) {
         tracing::error!(table, epoch, "WENFLOW_CRASH_AFTER: aborting");
         std::process::abort();
     }
@@ -148,11 +124,7 @@ async fn commit_with_retry(
     for attempt in 1.. {
         let result = {
             let snapshot = table.snapshot().map_err(sink_err(name))?;
-            let op = DeltaOperation::Write {
-                mode: SaveMode::Append,
-                partition_by: None,
-                predicate: None,
-            };
+            let op = DeltaOperation::Write { mode: SaveMode::Append, partition_by: None, predicate: None };
             CommitBuilder::from(props.clone())
                 .with_actions(actions.clone())
                 .build(Some(snapshot as &dyn TableReference), table.log_store(), op)
@@ -162,13 +134,7 @@ async fn commit_with_retry(
             Ok(_) => return table.update_state().await.map_err(sink_err(name)),
             Err(e) => {
                 let err = sink_err(name)(e);
-                let retryable = matches!(
-                    err,
-                    EngineError::Sink {
-                        retryable: true,
-                        ..
-                    }
-                );
+                let retryable = matches!(err, EngineError::Sink { retryable: true, .. });
                 if !retryable || attempt >= 5 {
                     return Err(err);
                 }
@@ -183,47 +149,24 @@ async fn commit_with_retry(
 }
 
 impl EpochCommitter for DeltaCommitter {
-    fn commit(
-        &mut self,
-        epoch: Epoch,
-        parts: Vec<Part>,
-        inputs: u64,
-    ) -> wenflow_engine::Result<()> {
+    fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> wenflow_engine::Result<()> {
         let mut any = false;
-        for name in [
-            wenflow_engine::Document::TABLE,
-            wenflow_engine::DuplicateRow::TABLE,
-            wenflow_engine::Failure::TABLE,
-        ] {
-            if self
-                .output
-                .committed
-                .get(name)
-                .copied()
-                .flatten()
-                .is_some_and(|c| epoch <= c)
-            {
+        for name in
+            [wenflow_engine::Document::TABLE, wenflow_engine::DuplicateRow::TABLE, wenflow_engine::Failure::TABLE]
+        {
+            if self.output.committed.get(name).copied().flatten().is_some_and(|c| epoch <= c) {
                 continue;
             }
             let mine: Vec<&Part> = parts.iter().filter(|p| p.table == name).collect();
-            let net: i64 = mine
-                .iter()
-                .map(|p| p.inserts as i64 - p.retracts as i64)
-                .sum();
+            let net: i64 = mine.iter().map(|p| p.inserts as i64 - p.retracts as i64).sum();
             self.commit_table(name, epoch, mine)?;
             *self.totals.rows.entry(name.to_owned()).or_default() += net;
             any = true;
         }
         if any {
             self.totals.inputs += inputs;
-            self.totals.epochs = Some(
-                self.totals
-                    .epochs
-                    .map_or((epoch, epoch), |(first, _)| (first, epoch)),
-            );
-            self.progress
-                .epochs_committed
-                .fetch_add(1, Ordering::Relaxed);
+            self.totals.epochs = Some(self.totals.epochs.map_or((epoch, epoch), |(first, _)| (first, epoch)));
+            self.progress.epochs_committed.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(epoch, parts = parts.len(), inputs, "epoch committed");
         }
         Ok(())
@@ -246,27 +189,19 @@ impl EpochCommitter for DeltaCommitter {
                 retryable: false,
                 message: e.to_string(),
             })?;
-            let name = format!(
-                "part-e{last:08}-run-{}.snappy.parquet",
-                uuid::Uuid::new_v4()
-            );
+            let name = format!("part-e{last:08}-run-{}.snappy.parquet", uuid::Uuid::new_v4());
             let size = bytes.len() as u64;
-            let store = self
-                .output
-                .store(RunRow::TABLE)
-                .ok_or_else(|| EngineError::Sink {
-                    table: "runs".into(),
-                    retryable: false,
-                    message: "table is not open".into(),
-                })?;
+            let store = self.output.store(RunRow::TABLE).ok_or_else(|| EngineError::Sink {
+                table: "runs".into(),
+                retryable: false,
+                message: "table is not open".into(),
+            })?;
             let path = object_store::path::Path::from(name.as_str());
-            self.runtime
-                .block_on(put_with_retry(store.as_ref(), &path, bytes))
-                .map_err(|e| EngineError::Sink {
-                    table: "runs".into(),
-                    retryable: e.is_retryable(),
-                    message: e.to_string(),
-                })?;
+            self.runtime.block_on(put_with_retry(store.as_ref(), &path, bytes)).map_err(|e| EngineError::Sink {
+                table: "runs".into(),
+                retryable: e.is_retryable(),
+                message: e.to_string(),
+            })?;
             let part = Part {
                 table: RunRow::TABLE.into(),
                 epoch: last,

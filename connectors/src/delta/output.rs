@@ -48,29 +48,23 @@ fn schemas() -> [(&'static str, SchemaRef); 4] {
 }
 
 fn delta_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> ConnectorError + '_ {
-    move |source| ConnectorError::Delta {
-        table: table.to_owned(),
-        source,
-    }
+    move |source| ConnectorError::Delta { table: table.to_owned(), source }
 }
 
 impl Output {
-    /// Opens the tables under `root` for `job_id`, creating missing ones. Refuses a root
-    /// that holds another job's output.
-    pub async fn open(root: &Path, job_id: &str) -> Result<Output> {
-        std::fs::create_dir_all(root).map_err(|source| ConnectorError::Io {
-            path: root.display().to_string(),
-            source,
-        })?;
-        let root = root.canonicalize().map_err(|source| ConnectorError::Io {
-            path: root.display().to_string(),
-            source,
-        })?;
+    /// Opens the tables under `root` for `job_id`. The leader (process 0) creates missing
+    /// tables; other processes wait for them. Refuses a root that holds another job's output.
+    pub async fn open(root: &Path, job_id: &str, leader: bool) -> Result<Output> {
+        std::fs::create_dir_all(root)
+            .map_err(|source| ConnectorError::Io { path: root.display().to_string(), source })?;
+        let root =
+            root.canonicalize().map_err(|source| ConnectorError::Io { path: root.display().to_string(), source })?;
         claim(&root, job_id)?;
         let mut tables = BTreeMap::new();
         let mut committed = BTreeMap::new();
         for (name, schema) in schemas() {
-            let table = open_or_create(&root, name, &schema).await?;
+            let table =
+                if leader { open_or_create(&root, name, &schema).await? } else { wait_and_open(&root, name).await? };
             let version = table
                 .snapshot()
                 .map_err(delta_err(name))?
@@ -80,12 +74,7 @@ impl Output {
             committed.insert(name, version.and_then(|v| u64::try_from(v).ok()));
             tables.insert(name, table);
         }
-        Ok(Output {
-            root,
-            job_id: job_id.to_owned(),
-            tables,
-            committed,
-        })
+        Ok(Output { root, job_id: job_id.to_owned(), tables, committed })
     }
 
     /// The first epoch that some data table does not hold yet (`first_epoch` if none
@@ -93,13 +82,7 @@ impl Output {
     pub fn resume_epoch(&self, first_epoch: u64) -> u64 {
         let data = [Document::TABLE, DuplicateRow::TABLE, Failure::TABLE];
         data.iter()
-            .map(|t| {
-                self.committed
-                    .get(t)
-                    .copied()
-                    .flatten()
-                    .map_or(first_epoch, |e| e + 1)
-            })
+            .map(|t| self.committed.get(t).copied().flatten().map_or(first_epoch, |e| e + 1))
             .min()
             .unwrap_or(first_epoch)
             .max(first_epoch)
@@ -116,33 +99,39 @@ fn claim(root: &Path, job_id: &str) -> Result<()> {
     let marker = root.join(MARKER);
     match std::fs::read_to_string(&marker) {
         Ok(found) if found.trim() == job_id => Ok(()),
-        Ok(found) => Err(ConnectorError::ForeignJob {
-            path: root.display().to_string(),
-            found: found.trim().to_owned(),
-        }),
+        Ok(found) => {
+            Err(ConnectorError::ForeignJob { path: root.display().to_string(), found: found.trim().to_owned() })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // Write to a temporary name and link it into place: only one process wins.
             let tmp = root.join(format!("{MARKER}.{}", uuid::Uuid::new_v4()));
-            std::fs::write(&tmp, job_id).map_err(|source| ConnectorError::Io {
-                path: tmp.display().to_string(),
-                source,
-            })?;
+            std::fs::write(&tmp, job_id)
+                .map_err(|source| ConnectorError::Io { path: tmp.display().to_string(), source })?;
             let linked = std::fs::hard_link(&tmp, &marker);
             let _ = std::fs::remove_file(&tmp);
             match linked {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => claim(root, job_id),
-                Err(source) => Err(ConnectorError::Io {
-                    path: marker.display().to_string(),
-                    source,
-                }),
+                Err(source) => Err(ConnectorError::Io { path: marker.display().to_string(), source }),
             }
         }
-        Err(source) => Err(ConnectorError::Io {
-            path: marker.display().to_string(),
-            source,
-        }),
+        Err(source) => Err(ConnectorError::Io { path: marker.display().to_string(), source }),
     }
+}
+
+/// Waits (up to two minutes) for the leader to create table `name`, then opens it.
+async fn wait_and_open(root: &Path, name: &'static str) -> Result<DeltaTable> {
+    let first_commit = root.join(name).join("_delta_log").join(format!("{:020}.json", 0));
+    for _ in 0..1200 {
+        if first_commit.is_file() {
+            return deltalake::open_table(table_url(root, name)?).await.map_err(delta_err(name));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(ConnectorError::Input {
+        path: root.join(name).display().to_string(),
+        message: "process 0 did not create the table".into(),
+    })
 }
 
 async fn open_or_create(root: &Path, name: &'static str, schema: &SchemaRef) -> Result<DeltaTable> {
@@ -150,18 +139,12 @@ async fn open_or_create(root: &Path, name: &'static str, schema: &SchemaRef) -> 
     if root.join(name).join("_delta_log").is_dir() {
         return deltalake::open_table(url).await.map_err(delta_err(name));
     }
-    std::fs::create_dir_all(root.join(name)).map_err(|source| ConnectorError::Io {
-        path: root.join(name).display().to_string(),
-        source,
-    })?;
-    let columns: StructType =
-        schema
-            .as_ref()
-            .try_into_kernel()
-            .map_err(|e| ConnectorError::Delta {
-                table: name.to_owned(),
-                source: e.into(),
-            })?;
+    std::fs::create_dir_all(root.join(name))
+        .map_err(|source| ConnectorError::Io { path: root.join(name).display().to_string(), source })?;
+    let columns: StructType = schema
+        .as_ref()
+        .try_into_kernel()
+        .map_err(|e| ConnectorError::Delta { table: name.to_owned(), source: e.into() })?;
     let created = deltalake::operations::create::CreateBuilder::new()
         .with_location(url.to_string())
         .with_table_name(name)

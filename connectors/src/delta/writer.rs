@@ -32,31 +32,17 @@ impl<R: TableRow> DeltaPartWriter<R> {
         worker: usize,
         committed: Option<Epoch>,
     ) -> Self {
-        DeltaPartWriter {
-            store,
-            runtime,
-            worker,
-            committed,
-            _rows: PhantomData,
-        }
+        DeltaPartWriter { store, runtime, worker, committed, _rows: PhantomData }
     }
 }
 
 fn sink_err(table: &str, e: ConnectorError) -> EngineError {
-    EngineError::Sink {
-        table: table.to_owned(),
-        retryable: e.is_retryable(),
-        message: e.to_string(),
-    }
+    EngineError::Sink { table: table.to_owned(), retryable: e.is_retryable(), message: e.to_string() }
 }
 
 /// Encodes a batch as Snappy-compressed Parquet.
-pub(crate) fn encode_parquet(
-    batch: &arrow::record_batch::RecordBatch,
-) -> Result<Vec<u8>, ConnectorError> {
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
+pub(crate) fn encode_parquet(batch: &arrow::record_batch::RecordBatch) -> Result<Vec<u8>, ConnectorError> {
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
     let mut buf = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
     writer.write(batch)?;
@@ -90,32 +76,18 @@ pub(crate) async fn put_with_retry(
 }
 
 impl<R: TableRow> PartWriter<R> for DeltaPartWriter<R> {
-    fn write(
-        &mut self,
-        epoch: Epoch,
-        rows: &[(R, Epoch, i64)],
-    ) -> wenflow_engine::Result<Option<Part>> {
+    fn write(&mut self, epoch: Epoch, rows: &[(R, Epoch, i64)]) -> wenflow_engine::Result<Option<Part>> {
         if self.committed.is_some_and(|c| epoch <= c) {
             return Ok(None);
         }
         let batch = R::to_batch(rows)?;
         let bytes = encode_parquet(&batch).map_err(|e| sink_err(R::TABLE, e))?;
         let size = bytes.len() as u64;
-        let name = format!(
-            "part-e{epoch:08}-w{:04}-{}.snappy.parquet",
-            self.worker,
-            uuid::Uuid::new_v4()
-        );
+        let name = format!("part-e{epoch:08}-w{:04}-{}.snappy.parquet", self.worker, uuid::Uuid::new_v4());
         let path = object_store::path::Path::from(name.as_str());
-        self.runtime
-            .block_on(put_with_retry(self.store.as_ref(), &path, bytes))
-            .map_err(|e| sink_err(R::TABLE, e))?;
+        self.runtime.block_on(put_with_retry(self.store.as_ref(), &path, bytes)).map_err(|e| sink_err(R::TABLE, e))?;
         let inserts = rows.iter().filter(|r| r.2 > 0).map(|r| r.2 as u64).sum();
-        let retracts = rows
-            .iter()
-            .filter(|r| r.2 < 0)
-            .map(|r| r.2.unsigned_abs())
-            .sum();
+        let retracts = rows.iter().filter(|r| r.2 < 0).map(|r| r.2.unsigned_abs()).sum();
         let stats = serde_json::json!({ "numRecords": rows.len() }).to_string();
         Ok(Some(Part {
             table: R::TABLE.to_owned(),

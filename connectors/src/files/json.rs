@@ -19,14 +19,9 @@ pub(super) struct Inherited {
 }
 
 /// Reads a whole JSON file: an array of records, one record, or nested sections.
-pub(super) fn read_json_file(
-    split: &Split,
-    opts: &SourceOptions,
-    emit: &mut dyn FnMut(SourceRecord),
-) {
+pub(super) fn read_json_file(split: &Split, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
     let source = split.path.display().to_string();
-    let fail =
-        |stage, msg: String| Err(Failure::new(source.clone(), None, stage, msg, split.pos(0)));
+    let fail = |stage, msg: String| Err(Failure::new(source.clone(), None, stage, msg, split.pos(0)));
     let bytes = match std::fs::read(&split.path) {
         Ok(b) => b,
         Err(e) => return emit(fail(Stage::Read, format!("cannot read file: {e}"))),
@@ -35,10 +30,7 @@ pub(super) fn read_json_file(
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            return emit(fail(
-                Stage::Read,
-                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-            ));
+            return emit(fail(Stage::Read, format!("invalid UTF-8 at byte {}", e.valid_up_to())));
         }
     };
     let value: Value = match serde_json::from_str(text) {
@@ -65,18 +57,10 @@ pub(super) fn read_jsonl_range(
     emit: &mut dyn FnMut(SourceRecord),
 ) {
     let source = split.path.display().to_string();
-    let mut file = match std::fs::File::open(&split.path)
-        .and_then(|mut f| f.seek(SeekFrom::Start(start)).map(|_| f))
-    {
+    let mut file = match std::fs::File::open(&split.path).and_then(|mut f| f.seek(SeekFrom::Start(start)).map(|_| f)) {
         Ok(f) => BufReader::with_capacity(1 << 20, f).take(end - start),
         Err(e) => {
-            return emit(Err(Failure::new(
-                source,
-                None,
-                Stage::Read,
-                format!("cannot read file: {e}"),
-                split.pos(0),
-            )));
+            return emit(Err(Failure::new(source, None, Stage::Read, format!("cannot read file: {e}"), split.pos(0))));
         }
     };
     let mut line = Vec::new();
@@ -99,53 +83,28 @@ pub(super) fn read_jsonl_range(
         }
         let at = index;
         index += 1;
-        let bytes = if at == 0 {
-            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line)
-        } else {
-            &line[..]
-        };
+        let bytes = if at == 0 { line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&line) } else { &line[..] };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let fail = |stage, msg: String| {
-            Err(Failure::new(
-                format!("{source}#{at}"),
-                None,
-                stage,
-                msg,
-                split.pos(at),
-            ))
-        };
+        let fail = |stage, msg: String| Err(Failure::new(format!("{source}#{at}"), None, stage, msg, split.pos(at)));
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
-                emit(fail(
-                    Stage::Read,
-                    format!(
-                        "invalid UTF-8 on line {} at byte {}",
-                        at + 1,
-                        e.valid_up_to()
-                    ),
-                ));
+                emit(fail(Stage::Read, format!("invalid UTF-8 on line {} at byte {}", at + 1, e.valid_up_to())));
                 continue;
             }
         };
         match serde_json::from_str::<Value>(text) {
             Ok(v) => records(split, opts, v, &[at as usize], &Inherited::default(), emit),
-            Err(e) => emit(fail(
-                Stage::Parse,
-                format!("malformed JSON on line {}: {e}", at + 1),
-            )),
+            Err(e) => emit(fail(Stage::Parse, format!("malformed JSON on line {}: {e}", at + 1))),
         }
     }
 }
 
 /// The position of a (possibly nested) record: its path joined with dots.
 fn index_string(path: &[usize]) -> String {
-    path.iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(".")
+    path.iter().map(usize::to_string).collect::<Vec<_>>().join(".")
 }
 
 fn string_of(v: &Value) -> Option<String> {
@@ -158,16 +117,14 @@ fn string_of(v: &Value) -> Option<String> {
 }
 
 fn first_string(obj: &Map<String, Value>, fields: &[&str]) -> Option<String> {
-    fields
-        .iter()
-        .find_map(|f| obj.get(*f).and_then(string_of))
-        .filter(|s| !s.is_empty())
+    fields.iter().find_map(|f| obj.get(*f).and_then(string_of)).filter(|s| !s.is_empty())
 }
 
-/// Text of a field: a string, or an array of strings joined with newlines.
+/// Text of a field: a string, or an array of strings joined with newlines. Line breaks in
+/// structured records separate paragraphs or verses, so cleaning keeps them.
 fn text_of(v: &Value) -> Option<(String, LineBreaks)> {
     match v {
-        Value::String(s) => Some((s.clone(), LineBreaks::Layout)),
+        Value::String(s) => Some((s.clone(), LineBreaks::Paragraph)),
         Value::Array(items) if items.iter().all(Value::is_string) => {
             let lines: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
             Some((lines.join("\n"), LineBreaks::Paragraph))
@@ -189,35 +146,31 @@ pub(super) fn records(
     let source = format!("{}#{index}", split.path.display());
     let pos = split.pos(path.first().copied().unwrap_or(0) as u64);
     let Value::Object(obj) = value else {
-        return emit(Err(Failure::new(
-            source,
-            None,
-            Stage::Parse,
-            "record is not a JSON object",
-            pos,
-        )));
+        return emit(Err(Failure::new(source, None, Stage::Parse, "record is not a JSON object", pos)));
     };
     let fields = &opts.fields;
     let text_fields = fields.text_fields();
-    let text = text_fields
-        .iter()
-        .find_map(|f| obj.get(*f).and_then(text_of));
-    let nested: Vec<&Value> = match obj.get("content") {
-        Some(Value::Array(items))
-            if !items.is_empty() && items.iter().all(Value::is_object) && text.is_none() =>
-        {
-            items.iter().collect()
-        }
-        _ => Vec::new(),
+    let text = text_fields.iter().find_map(|f| obj.get(*f).and_then(text_of));
+    // Sections: a `content` (or text field) that is an array of objects, e.g. 蒙学 books
+    // (content → sections → poems) and poems in parts (paragraphs → subchapters).
+    let nested: Vec<&Value> = if text.is_some() {
+        Vec::new()
+    } else {
+        std::iter::once("content")
+            .chain(text_fields.iter().copied())
+            .find_map(|f| match obj.get(f) {
+                Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_object) => {
+                    Some(items.iter().collect())
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
     };
     let title = first_string(&obj, &fields.title_fields());
     let author = first_string(&obj, &fields.author_fields()).or_else(|| inherited.author.clone());
 
     if !nested.is_empty() {
-        let mut inner = Inherited {
-            author,
-            sections: inherited.sections.clone(),
-        };
+        let mut inner = Inherited { author, sections: inherited.sections.clone() };
         inner.sections.extend(title);
         for (i, child) in nested.into_iter().enumerate() {
             let mut child_path = path.to_vec();
@@ -229,10 +182,7 @@ pub(super) fn records(
 
     let id = first_string(&obj, &fields.id_fields());
     let Some((text, line_breaks)) = text else {
-        let error = format!(
-            "record has no text field (tried {})",
-            text_fields.join(", ")
-        );
+        let error = format!("record has no text field (tried {})", text_fields.join(", "));
         return emit(Err(Failure::new(source, id, Stage::Parse, error, pos)));
     };
 
@@ -253,13 +203,9 @@ pub(super) fn records(
             continue;
         }
         let s = match v {
-            Value::Array(items) if items.iter().all(Value::is_string) => Some(
-                items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            ),
+            Value::Array(items) if items.iter().all(Value::is_string) => {
+                Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"))
+            }
             other => string_of(other),
         };
         if let Some(s) = s.filter(|s| !s.is_empty()) {
@@ -276,10 +222,7 @@ pub(super) fn records(
         (_, None) => format!("{}#{index}", split.rel),
     };
     if let Some(layout) = &split.layout {
-        if let Some(own) = collection
-            .replace(layout.collection.clone())
-            .filter(|c| *c != layout.collection)
-        {
+        if let Some(own) = collection.replace(layout.collection.clone()).filter(|c| *c != layout.collection) {
             extra.insert("collection".into(), own);
         }
         if let Some(d) = &layout.dynasty
@@ -325,23 +268,13 @@ mod tests {
 
     fn run(split: &Split, v: Value) -> Vec<SourceRecord> {
         let mut out = Vec::new();
-        records(
-            split,
-            &SourceOptions::default(),
-            v,
-            &[3],
-            &Inherited::default(),
-            &mut |r| out.push(r),
-        );
+        records(split, &SourceOptions::default(), v, &[3], &Inherited::default(), &mut |r| out.push(r));
         out
     }
 
     #[test]
     fn paragraphs_join_with_newlines_and_missing_id_gets_file_index() {
-        let out = run(
-            &split(None),
-            serde_json::json!({"title": "t", "paragraphs": ["一", "二"], "tags": ["a", "b"]}),
-        );
+        let out = run(&split(None), serde_json::json!({"title": "t", "paragraphs": ["一", "二"], "tags": ["a", "b"]}));
         let d = out[0].as_ref().expect("doc");
         assert_eq!(d.text, "一\n二");
         assert_eq!(d.doc_id, "a.json#3");
@@ -352,13 +285,7 @@ mod tests {
     #[test]
     fn nested_sections_become_documents() {
         let v = serde_json::json!({"title": "千家诗", "author": "x", "content": [{"type": "五绝", "content": [{"chapter": "春晓", "paragraphs": ["春眠不觉晓"]}]}]});
-        let out = run(
-            &split(Some(PoetryFile {
-                collection: "蒙学".into(),
-                dynasty: None,
-            })),
-            v,
-        );
+        let out = run(&split(Some(PoetryFile { collection: "蒙学".into(), dynasty: None })), v);
         assert_eq!(out.len(), 1);
         let d = out[0].as_ref().expect("doc");
         assert_eq!(d.title.as_deref(), Some("春晓"));
@@ -370,10 +297,7 @@ mod tests {
     #[test]
     fn layout_ids_are_namespaced_by_collection() {
         let out = run(
-            &split(Some(PoetryFile {
-                collection: "全唐诗".into(),
-                dynasty: Some("唐".into()),
-            })),
+            &split(Some(PoetryFile { collection: "全唐诗".into(), dynasty: Some("唐".into()) })),
             serde_json::json!({"id": "u1", "paragraphs": ["x"], "dynasty": "tang"}),
         );
         let d = out[0].as_ref().expect("doc");

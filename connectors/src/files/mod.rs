@@ -40,16 +40,13 @@ impl Split {
         };
         match &self.kind {
             SplitKind::Json => json::read_json_file(self, opts, &mut counted),
-            SplitKind::JsonLines {
-                start,
-                end,
-                first_line,
-            } => json::read_jsonl_range(self, opts, *start, *end, *first_line, &mut counted),
+            SplitKind::JsonLines { start, end, first_line } => {
+                json::read_jsonl_range(self, opts, *start, *end, *first_line, &mut counted)
+            }
             SplitKind::Text => text::read_text_file(self, &mut counted),
-            SplitKind::Parquet {
-                row_groups,
-                first_row,
-            } => parquet::read_parquet(self, opts, row_groups, *first_row, &mut counted),
+            SplitKind::Parquet { row_groups, first_row } => {
+                parquet::read_parquet(self, opts, row_groups, *first_row, &mut counted)
+            }
             SplitKind::Unreadable { error } => counted(Err(Failure::new(
                 self.rel.clone(),
                 None,
@@ -63,9 +60,6 @@ impl Split {
 
     /// The position of record `index` of this split.
     pub fn pos(&self, index: u64) -> wenflow_engine::SourcePos {
-        wenflow_engine::SourcePos {
-            unit: self.unit,
-            index,
-        }
+        wenflow_engine::SourcePos { unit: self.unit, index }
     }
 }

@@ -11,7 +11,7 @@ pub struct FieldMap {
     /// Text field. Default: the first of `text`, `paragraphs`, `content`, `para`. A string
     /// is taken as it is; an array of strings is joined with newlines.
     pub text: Option<String>,
-    /// Title field (default `title`, then `chapter`, then `rhythmic`).
+    /// Title field (default `title`, then `chapter`, `rhythmic`, `subchapter`).
     pub title: Option<String>,
     /// Author field (default `author`).
     pub author: Option<String>,
@@ -28,15 +28,11 @@ impl FieldMap {
     }
     /// Field names tried for the text.
     pub fn text_fields(&self) -> Vec<&str> {
-        self.text
-            .as_deref()
-            .map_or(vec!["text", "paragraphs", "content", "para"], |f| vec![f])
+        self.text.as_deref().map_or(vec!["text", "paragraphs", "content", "para"], |f| vec![f])
     }
     /// Field names tried for the title.
     pub fn title_fields(&self) -> Vec<&str> {
-        self.title
-            .as_deref()
-            .map_or(vec!["title", "chapter", "rhythmic"], |f| vec![f])
+        self.title.as_deref().map_or(vec!["title", "chapter", "rhythmic", "subchapter"], |f| vec![f])
     }
     /// Field names tried for the author.
     pub fn author_fields(&self) -> Vec<&str> {

@@ -13,10 +13,7 @@ use super::plan::Split;
 
 /// Groups the row groups of a Parquet file into splits of about `split_bytes`
 /// (compressed). Returns `(row groups, index of the first row, bytes)`.
-pub(super) fn row_group_ranges(
-    path: &Path,
-    split_bytes: u64,
-) -> Result<Vec<(Vec<usize>, u64, u64)>, String> {
+pub(super) fn row_group_ranges(path: &Path, split_bytes: u64) -> Result<Vec<(Vec<usize>, u64, u64)>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let reader = SerializedFileReader::new(file).map_err(|e| e.to_string())?;
     let mut out: Vec<(Vec<usize>, u64, u64)> = Vec::new();
@@ -44,24 +41,11 @@ pub(super) fn read_parquet(
     emit: &mut dyn FnMut(SourceRecord),
 ) {
     let source = split.path.display().to_string();
-    let fail = |msg: String| {
-        Err(Failure::new(
-            source.clone(),
-            None,
-            Stage::Read,
-            msg,
-            split.pos(first_row),
-        ))
-    };
+    let fail = |msg: String| Err(Failure::new(source.clone(), None, Stage::Read, msg, split.pos(first_row)));
     let reader = std::fs::File::open(&split.path)
         .map_err(|e| e.to_string())
         .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string()))
-        .and_then(|b| {
-            b.with_row_groups(row_groups.to_vec())
-                .with_batch_size(4096)
-                .build()
-                .map_err(|e| e.to_string())
-        });
+        .and_then(|b| b.with_row_groups(row_groups.to_vec()).with_batch_size(4096).build().map_err(|e| e.to_string()));
     let reader = match reader {
         Ok(r) => r,
         Err(e) => return emit(fail(format!("cannot read parquet file: {e}"))),
@@ -71,32 +55,21 @@ pub(super) fn read_parquet(
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
-                return emit(fail(format!(
-                    "cannot decode parquet rows from row {row}: {e}"
-                )));
+                return emit(fail(format!("cannot decode parquet rows from row {row}: {e}")));
             }
         };
         let mut json = Vec::new();
         {
             let mut writer = arrow::json::LineDelimitedWriter::new(&mut json);
             if let Err(e) = writer.write(&batch).and_then(|_| writer.finish()) {
-                return emit(fail(format!(
-                    "cannot convert parquet rows from row {row}: {e}"
-                )));
+                return emit(fail(format!("cannot convert parquet rows from row {row}: {e}")));
             }
         }
         for line in json.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             let at = row;
             row += 1;
             match serde_json::from_slice(line) {
-                Ok(value) => records(
-                    split,
-                    opts,
-                    value,
-                    &[at as usize],
-                    &Inherited::default(),
-                    emit,
-                ),
+                Ok(value) => records(split, opts, value, &[at as usize], &Inherited::default(), emit),
                 Err(e) => emit(Err(Failure::new(
                     format!("{source}#{at}"),
                     None,

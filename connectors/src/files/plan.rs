@@ -114,33 +114,20 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
     let mut found = Vec::new();
     let mut skipped = 0u64;
     for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|e| ConnectorError::Input {
-            path: input.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let meta = std::fs::metadata(input)
+            .map_err(|e| ConnectorError::Input { path: input.display().to_string(), message: e.to_string() })?;
         if meta.is_dir() {
             walk_dir(input, opts, &mut found, &mut skipped)?;
         } else {
-            let rel = input.file_name().map_or_else(
-                || input.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
+            let rel =
+                input.file_name().map_or_else(|| input.display().to_string(), |n| n.to_string_lossy().into_owned());
             // A single file is read in the format its name says; unknown names as JSONL.
             let format = format_of(input).unwrap_or(Format::JsonLines);
-            found.push(Found {
-                path: input.clone(),
-                rel,
-                format,
-                layout: None,
-                folder: None,
-            });
+            found.push(Found { path: input.clone(), rel, format, layout: None, folder: None });
         }
     }
 
-    let mut plan = Plan {
-        first_epoch: 1,
-        ..Plan::default()
-    };
+    let mut plan = Plan { first_epoch: 1, ..Plan::default() };
     let mut epoch = 1u64;
     let mut epoch_fill = 0u64;
     let mut unit = 0u64;
@@ -166,22 +153,12 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
         let size = match std::fs::metadata(&f.path) {
             Ok(m) => m.len(),
             Err(e) => {
-                push(
-                    &mut plan,
-                    f,
-                    SplitKind::Unreadable {
-                        error: format!("cannot read file: {e}"),
-                    },
-                    0,
-                );
+                push(&mut plan, f, SplitKind::Unreadable { error: format!("cannot read file: {e}") }, 0);
                 continue;
             }
         };
         if size > opts.max_file_bytes && f.format != Format::JsonLines {
-            let error = format!(
-                "file is {size} bytes, over the limit of {} (--max-file-bytes)",
-                opts.max_file_bytes
-            );
+            let error = format!("file is {size} bytes, over the limit of {} (--max-file-bytes)", opts.max_file_bytes);
             push(&mut plan, f, SplitKind::Unreadable { error }, 0);
             continue;
         }
@@ -191,49 +168,20 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
             Format::JsonLines => match jsonl_ranges(&f.path, opts.split_bytes) {
                 Ok(ranges) => {
                     for (start, end, first_line) in ranges {
-                        push(
-                            &mut plan,
-                            f,
-                            SplitKind::JsonLines {
-                                start,
-                                end,
-                                first_line,
-                            },
-                            end - start,
-                        );
+                        push(&mut plan, f, SplitKind::JsonLines { start, end, first_line }, end - start);
                     }
                 }
-                Err(e) => push(
-                    &mut plan,
-                    f,
-                    SplitKind::Unreadable {
-                        error: format!("cannot read file: {e}"),
-                    },
-                    0,
-                ),
+                Err(e) => push(&mut plan, f, SplitKind::Unreadable { error: format!("cannot read file: {e}") }, 0),
             },
             Format::Parquet => match super::parquet::row_group_ranges(&f.path, opts.split_bytes) {
                 Ok(groups) => {
                     for (row_groups, first_row, bytes) in groups {
-                        push(
-                            &mut plan,
-                            f,
-                            SplitKind::Parquet {
-                                row_groups,
-                                first_row,
-                            },
-                            bytes,
-                        );
+                        push(&mut plan, f, SplitKind::Parquet { row_groups, first_row }, bytes);
                     }
                 }
-                Err(e) => push(
-                    &mut plan,
-                    f,
-                    SplitKind::Unreadable {
-                        error: format!("cannot read parquet file: {e}"),
-                    },
-                    0,
-                ),
+                Err(e) => {
+                    push(&mut plan, f, SplitKind::Unreadable { error: format!("cannot read parquet file: {e}") }, 0)
+                }
             },
         }
     }
@@ -243,33 +191,15 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
 }
 
 /// Walks a directory in sorted order; applies the chinese-poetry layout when detected.
-fn walk_dir(
-    root: &Path,
-    opts: &SourceOptions,
-    found: &mut Vec<Found>,
-    skipped: &mut u64,
-) -> Result<()> {
+fn walk_dir(root: &Path, opts: &SourceOptions, found: &mut Vec<Found>, skipped: &mut u64) -> Result<()> {
     let poetry_root = poetry::detect(root);
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| root.to_path_buf());
-                let rel = path
-                    .strip_prefix(root)
-                    .unwrap_or(&path)
-                    .display()
-                    .to_string();
-                found.push(Found {
-                    path,
-                    rel,
-                    format: Format::Text,
-                    layout: None,
-                    folder: None,
-                });
+                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+                found.push(Found { path, rel, format: Format::Text, layout: None, folder: None });
                 tracing::warn!(error = %e, "cannot list directory entry");
                 continue;
             }
@@ -278,22 +208,14 @@ fn walk_dir(
             continue;
         }
         let path = entry.path().to_path_buf();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
         let Some(format) = format_of(&path) else {
             *skipped += 1;
             continue;
         };
         let layout = match &poetry_root {
             Some(base) => {
-                let in_layout = path
-                    .strip_prefix(base)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let in_layout = path.strip_prefix(base).unwrap_or(&path).to_string_lossy().replace('\\', "/");
                 match poetry::poetry_file(&in_layout, opts.include_skipped) {
                     Some(p) => Some(p),
                     None => {
@@ -304,18 +226,8 @@ fn walk_dir(
             }
             None => None,
         };
-        let folder = Path::new(&rel)
-            .parent()
-            .and_then(|p| p.to_str())
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned);
-        found.push(Found {
-            path,
-            rel,
-            format,
-            layout,
-            folder,
-        });
+        let folder = Path::new(&rel).parent().and_then(|p| p.to_str()).filter(|p| !p.is_empty()).map(str::to_owned);
+        found.push(Found { path, rel, format, layout, folder });
     }
     Ok(())
 }
@@ -367,19 +279,12 @@ mod tests {
     fn epochs_do_not_depend_on_anything_but_input() {
         let dir = tempfile::tempdir().expect("tempdir");
         for i in 0..5 {
-            std::fs::write(dir.path().join(format!("{i}.txt")), "天地玄黃".repeat(100))
-                .expect("write");
+            std::fs::write(dir.path().join(format!("{i}.txt")), "天地玄黃".repeat(100)).expect("write");
         }
-        let opts = SourceOptions {
-            epoch_bytes: 2000,
-            ..SourceOptions::default()
-        };
+        let opts = SourceOptions { epoch_bytes: 2000, ..SourceOptions::default() };
         let p = plan(&[dir.path().to_path_buf()], &opts).expect("plan");
         assert_eq!(p.splits.len(), 5);
-        assert_eq!(
-            p.splits.iter().map(|s| s.epoch).collect::<Vec<_>>(),
-            vec![1, 1, 2, 2, 3]
-        );
+        assert_eq!(p.splits.iter().map(|s| s.epoch).collect::<Vec<_>>(), vec![1, 1, 2, 2, 3]);
         assert_eq!((p.first_epoch, p.last_epoch), (1, 3));
     }
 }

@@ -22,20 +22,13 @@ pub struct PoetryFile {
 /// The folder the layout starts at, if `root` is (or contains) the package.
 pub fn detect(root: &Path) -> Option<PathBuf> {
     let markers = ["quantangshi", "yudingquantangshi", "songci"];
-    [
-        root.to_path_buf(),
-        root.join("dist"),
-        root.join("package").join("dist"),
-    ]
-    .into_iter()
-    .find(|base| markers.iter().any(|m| base.join(m).is_dir()))
+    [root.to_path_buf(), root.join("dist"), root.join("package").join("dist")]
+        .into_iter()
+        .find(|base| markers.iter().any(|m| base.join(m).is_dir()))
 }
 
 fn pf(collection: &str, dynasty: Option<&str>) -> Option<PoetryFile> {
-    Some(PoetryFile {
-        collection: collection.to_owned(),
-        dynasty: dynasty.map(str::to_owned),
-    })
+    Some(PoetryFile { collection: collection.to_owned(), dynasty: dynasty.map(str::to_owned) })
 }
 
 /// Classifies a file by its path relative to the layout root. `None` means skip it.
@@ -83,14 +76,8 @@ mod tests {
 
     #[test]
     fn classifies_package_files() {
-        assert_eq!(
-            poetry_file("quantangshi/poet.tang.1000.json", false).map(|p| p.collection),
-            Some("全唐诗".into())
-        );
-        assert_eq!(
-            poetry_file("quantangshi/poet.song.0.json", false).and_then(|p| p.dynasty),
-            Some("宋".into())
-        );
+        assert_eq!(poetry_file("quantangshi/poet.tang.1000.json", false).map(|p| p.collection), Some("全唐诗".into()));
+        assert_eq!(poetry_file("quantangshi/poet.song.0.json", false).and_then(|p| p.dynasty), Some("宋".into()));
         assert_eq!(
             poetry_file("yudingquantangshi/json/001.json", false).map(|p| p.collection),
             Some("御定全唐詩".into())

@@ -28,10 +28,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
     let enc = detector.guess(None, false);
     let (text, _, had_errors) = enc.decode(bytes);
     if had_errors {
-        return Err(format!(
-            "not valid UTF-8, and not valid {} either",
-            enc.name()
-        ));
+        return Err(format!("not valid UTF-8, and not valid {} either", enc.name()));
     }
     Ok((text.into_owned(), enc.name()))
 }
@@ -57,19 +54,12 @@ pub(super) fn read_text_file(split: &Split, emit: &mut dyn FnMut(SourceRecord)) 
             if encoding != "UTF-8" {
                 extra.insert("encoding".to_owned(), encoding.to_owned());
             }
-            let title = split
-                .path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned());
+            let title = split.path.file_stem().map(|s| s.to_string_lossy().into_owned());
             emit(Ok(Document {
                 doc_id: split.rel.clone(),
                 source,
                 title,
-                collection: split
-                    .layout
-                    .as_ref()
-                    .map(|l| l.collection.clone())
-                    .or_else(|| split.folder.clone()),
+                collection: split.layout.as_ref().map(|l| l.collection.clone()).or_else(|| split.folder.clone()),
                 dynasty: split.layout.as_ref().and_then(|l| l.dynasty.clone()),
                 extra,
                 text,
@@ -78,13 +68,7 @@ pub(super) fn read_text_file(split: &Split, emit: &mut dyn FnMut(SourceRecord)) 
                 ..Document::default()
             }))
         }
-        Err(error) => emit(Err(Failure::new(
-            source,
-            Some(split.rel.clone()),
-            Stage::Read,
-            error,
-            split.pos(0),
-        ))),
+        Err(error) => emit(Err(Failure::new(source, Some(split.rel.clone()), Stage::Read, error, split.pos(0)))),
     }
 }
 
@@ -105,9 +89,6 @@ mod tests {
 
     #[test]
     fn utf8_passes_through() {
-        assert_eq!(
-            decode("天地".as_bytes()).expect("utf8"),
-            ("天地".to_string(), "UTF-8")
-        );
+        assert_eq!(decode("天地".as_bytes()).expect("utf8"), ("天地".to_string(), "UTF-8"));
     }
 }

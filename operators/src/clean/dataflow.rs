@@ -9,26 +9,14 @@ use super::text::{clean_text, content_hash};
 /// are filtered: they leave as `failures` rows with stage `filter`, so they stay counted.
 pub fn clean<'s>(
     docs: VecCollection<'s, Epoch, Document>,
-) -> (
-    VecCollection<'s, Epoch, Document>,
-    VecCollection<'s, Epoch, Failure>,
-) {
+) -> (VecCollection<'s, Epoch, Document>, VecCollection<'s, Epoch, Failure>) {
     let cleaned = docs.map(|mut d| {
         d.text = clean_text(&d.text, d.line_breaks == LineBreaks::Layout);
         if d.text.is_empty() {
-            return Err(Failure::new(
-                d.source,
-                Some(d.doc_id),
-                Stage::Filter,
-                "filtered: empty text",
-                d.pos,
-            ));
+            return Err(Failure::new(d.source, Some(d.doc_id), Stage::Filter, "filtered: empty text", d.pos));
         }
         d.content_hash = content_hash(&d.text);
         Ok(d)
     });
-    (
-        cleaned.clone().flat_map(Result::ok),
-        cleaned.flat_map(Result::err),
-    )
+    (cleaned.clone().flat_map(Result::ok), cleaned.flat_map(Result::err))
 }

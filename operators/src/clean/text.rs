@@ -9,10 +9,7 @@ pub fn is_han(c: char) -> bool {
 }
 
 fn is_zero_width(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
-    )
+    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 /// Horizontal whitespace, the ideographic space included.
@@ -76,8 +73,7 @@ pub fn clean_text(raw: &str, join_layout_lines: bool) -> String {
             } else {
                 let prev = out.chars().next_back();
                 let next = line.chars().next();
-                let join =
-                    join_layout_lines && prev.is_some_and(is_han) && next.is_some_and(is_han);
+                let join = join_layout_lines && prev.is_some_and(is_han) && next.is_some_and(is_han);
                 if !join {
                     out.push('\n');
                 }
@@ -119,18 +115,12 @@ mod tests {
 
     #[test]
     fn keeps_fullwidth_punctuation_and_paragraphs() {
-        assert_eq!(
-            clean_text("  床前明月光，\r\n\r\n\r\n疑是地上霜？ ", true),
-            "床前明月光，\n\n疑是地上霜？"
-        );
+        assert_eq!(clean_text("  床前明月光，\r\n\r\n\r\n疑是地上霜？ ", true), "床前明月光，\n\n疑是地上霜？");
     }
 
     #[test]
     fn removes_spaces_between_han_and_controls() {
-        assert_eq!(
-            clean_text("天 地\u{200B}玄　黃 hello  world\u{7}", true),
-            "天地玄黃 hello world"
-        );
+        assert_eq!(clean_text("天 地\u{200B}玄　黃 hello  world\u{7}", true), "天地玄黃 hello world");
     }
 
     #[test]
@@ -140,10 +130,7 @@ mod tests {
 
     #[test]
     fn hash_ignores_line_breaks() {
-        assert_eq!(
-            content_hash("秦川雄帝宅，\n函谷壯皇居。"),
-            content_hash("秦川雄帝宅，函谷壯皇居。")
-        );
+        assert_eq!(content_hash("秦川雄帝宅，\n函谷壯皇居。"), content_hash("秦川雄帝宅，函谷壯皇居。"));
         assert_ne!(content_hash("秦川"), content_hash("秦州"));
     }
 

@@ -9,11 +9,7 @@ pub fn exact_clusters(members: &[&str]) -> Vec<DuplicateRow> {
     if members.len() < 2 {
         return Vec::new();
     }
-    let cluster = members
-        .iter()
-        .min()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let cluster = members.iter().min().map(|s| s.to_string()).unwrap_or_default();
     members
         .iter()
         .map(|m| DuplicateRow {
@@ -26,18 +22,12 @@ pub fn exact_clusters(members: &[&str]) -> Vec<DuplicateRow> {
 }
 
 /// Rows of the `duplicates` table for documents with identical content (kind `exact`).
-pub fn exact_duplicates<'s>(
-    docs: VecCollection<'s, Epoch, Document>,
-) -> VecCollection<'s, Epoch, DuplicateRow> {
+pub fn exact_duplicates<'s>(docs: VecCollection<'s, Epoch, Document>) -> VecCollection<'s, Epoch, DuplicateRow> {
     docs.map(|d| (d.content_hash, d.doc_id))
         .reduce_named(
             "ExactDuplicates",
             |_hash, input: &[(&String, isize)], output: &mut Vec<(DuplicateRow, isize)>| {
-                let members: Vec<&str> = input
-                    .iter()
-                    .filter(|(_, n)| *n > 0)
-                    .map(|(id, _)| id.as_str())
-                    .collect();
+                let members: Vec<&str> = input.iter().filter(|(_, n)| *n > 0).map(|(id, _)| id.as_str()).collect();
                 output.extend(exact_clusters(&members).into_iter().map(|r| (r, 1)));
             },
         )
@@ -57,9 +47,6 @@ mod tests {
     fn cluster_id_is_the_smallest_member() {
         let rows = exact_clusters(&["b", "a", "c"]);
         assert_eq!(rows.len(), 3);
-        assert!(
-            rows.iter()
-                .all(|r| r.cluster_id == "a" && r.kind == DuplicateKind::Exact)
-        );
+        assert!(rows.iter().all(|r| r.cluster_id == "a" && r.kind == DuplicateKind::Exact));
     }
 }
