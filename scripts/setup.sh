@@ -10,7 +10,7 @@ CACHE="${WENFLOW_CACHE:-$HOME/.cache/wenflow}"
 mkdir -p "$CACHE"
 
 need_apt=()
-for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv; do
+for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv time; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

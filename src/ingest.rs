@@ -33,12 +33,17 @@ pub struct IngestArgs {
     pub fail_on_error: bool,
 }
 
-/// A job id derived from what determines the job's output: the inputs and the options.
-fn derived_job_id(args: &IngestArgs) -> anyhow::Result<String> {
+/// How long a waiting worker parks before it looks again (it wakes early on messages).
+const PARK: Duration = Duration::from_millis(5);
+
+/// A job id derived from what determines the job's output: the options and the planned
+/// input (every file's path, size and modification time), so a changed input is a new job.
+fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<String> {
     let mut key = serde_json::to_string(&args.source)?;
-    for input in &args.inputs {
-        key.push('\n');
-        key.push_str(&input.canonicalize().unwrap_or_else(|_| input.clone()).display().to_string());
+    for split in &plan.splits {
+        let mtime = std::fs::metadata(&split.path).and_then(|m| m.modified()).ok();
+        let since = mtime.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        key.push_str(&format!("\n{}|{}|{:?}|{since}", split.path.display(), split.bytes, split.kind));
     }
     Ok(format!("ingest-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())))
 }
@@ -52,16 +57,16 @@ struct Outcome {
 /// Runs an ingest job. Returns the process exit code.
 pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let job_id = match &args.job_id {
-        Some(id) => id.clone(),
-        None => derived_job_id(&args)?,
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the I/O runtime")?;
     let plan = files::plan(&args.inputs, &args.source).context("planning the input")?;
+    let job_id = match &args.job_id {
+        Some(id) => id.clone(),
+        None => derived_job_id(&args, &plan)?,
+    };
     let is_leader = args.cluster.process == 0;
     let output = runtime.block_on(Output::open(&args.out, &job_id, is_leader)).context("opening the output tables")?;
     let resume = output.resume_epoch(plan.first_epoch);
@@ -70,7 +75,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         tracing::info!(resume_epoch = resume, "resuming: earlier epochs are already committed");
     }
 
-    let restored = if is_leader && resume > plan.first_epoch {
+    let restored = if is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
         let docs = runtime.block_on(restore_documents(&output, resume - 1)).context("restoring committed documents")?;
         tracing::info!(documents = docs.len(), upto_epoch = resume - 1, "restored committed state");
         docs
@@ -171,11 +176,11 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             h.records.flush();
             h.restored.flush();
             let probe = h.probe.clone();
-            worker.step_while(|| probe.less_than(&epoch));
+            worker.step_or_park_while(Some(PARK), || probe.less_than(&epoch));
         }
         let probe = h.probe.clone();
         drop(h);
-        worker.step_while(|| !probe.done());
+        worker.step_or_park_while(Some(PARK), || !probe.done());
     })
     .map_err(|e| anyhow::anyhow!("starting the workers: {e}"))?;
     let mut failed = Vec::new();

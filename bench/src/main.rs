@@ -1,1 +1,170 @@
-fn main() {}
+//! wenflow-bench: batch ingestion throughput on the full chinese-poetry corpus.
+//!
+//! **What is measured.** Wall time (median of `--runs` runs, fresh output each run), docs/s,
+//! MB/s of document text, and peak RSS of `wenflow ingest` on
+//! - the chinese-poetry package folder (about 390k documents, 76 MB of text) at `-w 1`,
+//!   `-w 2`, and `-n 2` (two processes on loopback, one worker each);
+//! - the same documents flattened into one JSONL file, at `-w 2`;
+//! and, side by side in the same run, the peer DuckDB doing exact dedup (normalise, hash,
+//! group) over that JSONL file with 2 threads (ARCHITECTURE §12: 1.0 s, 420 MB).
+//!
+//! **How to run.** `make bench` (builds release, then
+//! `wenflow-bench --wenflow target/release/wenflow --corpus ~/.cache/wenflow/corpus/chinese-poetry`).
+//! Peak RSS comes from GNU time (`/usr/bin/time -f '%e %M'`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// The release `wenflow` binary.
+    #[arg(long)]
+    wenflow: PathBuf,
+    /// The chinese-poetry package folder.
+    #[arg(long)]
+    corpus: PathBuf,
+    /// Python with duckdb (the venv of `make setup`).
+    #[arg(long, default_value_t = default_python())]
+    python: String,
+    /// Runs per case; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Scratch directory.
+    #[arg(long, default_value = "/tmp/wenflow-bench")]
+    scratch: PathBuf,
+}
+
+fn default_python() -> String {
+    std::env::var("WENFLOW_PYTHON")
+        .unwrap_or_else(|_| format!("{}/.cache/wenflow/venv/bin/python", std::env::var("HOME").unwrap_or_default()))
+}
+
+/// `program args` under GNU time, which writes "wall-seconds peak-rss-kb" to `log`.
+fn time_cmd(program: &str, args: &[String], log: &Path) -> anyhow::Result<Command> {
+    let mut c = Command::new("/usr/bin/time");
+    c.arg("-f").arg("%e %M").arg("-o").arg(log).arg(program).args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    Ok(c)
+}
+
+fn read_time(log: &Path) -> anyhow::Result<(f64, f64)> {
+    let text = std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+    let last = text.lines().last().unwrap_or("");
+    let mut it = last.split_whitespace();
+    let wall: f64 = it.next().context("no wall time")?.parse()?;
+    let rss_kb: f64 = it.next().context("no rss")?.parse()?;
+    Ok((wall, rss_kb / 1024.0))
+}
+
+/// Runs `args` of one or more processes at once; returns (max wall, max peak RSS MB).
+fn run_case(procs: &[(String, Vec<String>)], scratch: &Path) -> anyhow::Result<(f64, f64)> {
+    let mut children = Vec::new();
+    for (i, (program, args)) in procs.iter().enumerate() {
+        let log = scratch.join(format!("time-{i}.txt"));
+        children.push((time_cmd(program, args, &log)?.spawn()?, log));
+    }
+    let (mut wall, mut rss) = (0f64, 0f64);
+    for (mut child, log) in children {
+        if !child.wait()?.success() {
+            bail!("a benchmarked command failed: {procs:?}");
+        }
+        let (w, r) = read_time(&log)?;
+        wall = wall.max(w);
+        rss = rss.max(r);
+    }
+    Ok((wall, rss))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn sql_number(wenflow: &Path, data: &Path, sql: &str) -> anyhow::Result<f64> {
+    let out = Command::new(wenflow).args(["sql", sql, "--format", "csv", "--data"]).arg(data).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().nth(1).context("no result")?.trim().parse::<f64>().context("not a number")
+}
+
+fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    std::fs::create_dir_all(&a.scratch)?;
+    let wenflow = a.wenflow.canonicalize().context("the wenflow binary")?;
+    let w = wenflow.display().to_string();
+    let bench_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let jsonl = a.scratch.join("corpus.jsonl");
+    if !jsonl.exists() {
+        let status = Command::new(&a.python)
+            .arg(bench_dir.join("scripts/corpus_jsonl.py"))
+            .arg(&a.corpus)
+            .arg(&jsonl)
+            .status()?;
+        if !status.success() {
+            bail!("flattening the corpus failed");
+        }
+    }
+    let corpus = a.corpus.display().to_string();
+    let out = |tag: &str| a.scratch.join(format!("out-{tag}")).display().to_string();
+    let ingest = |input: &str, tag: &str, extra: &[&str]| -> (String, Vec<String>) {
+        let mut args = vec!["ingest".to_string(), input.to_string(), "--out".into(), out(tag)];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        (w.clone(), args)
+    };
+    let hosts = a.scratch.join("hosts.txt");
+    std::fs::write(&hosts, "127.0.0.1:2301\n127.0.0.1:2302\n")?;
+    let h = hosts.display().to_string();
+    let jl = jsonl.display().to_string();
+    let cases: Vec<(&str, Vec<(String, Vec<String>)>, Option<String>)> = vec![
+        ("wenflow ingest package -w 1", vec![ingest(&corpus, "w1", &["-w", "1"])], Some(out("w1"))),
+        ("wenflow ingest package -w 2", vec![ingest(&corpus, "w2", &["-w", "2"])], Some(out("w2"))),
+        (
+            "wenflow ingest package -n 2 (1 worker each)",
+            vec![
+                ingest(&corpus, "n2", &["-n", "2", "-p", "0", "--hostfile", &h]),
+                ingest(&corpus, "n2", &["-n", "2", "-p", "1", "--hostfile", &h]),
+            ],
+            Some(out("n2")),
+        ),
+        ("wenflow ingest corpus.jsonl -w 2", vec![ingest(&jl, "jsonl", &["-w", "2"])], Some(out("jsonl"))),
+        (
+            "DuckDB exact dedup, corpus.jsonl, 2 threads",
+            vec![(
+                a.python.clone(),
+                vec![bench_dir.join("scripts/duckdb_exact_dedup.py").display().to_string(), jl.clone(), "2".into()],
+            )],
+            None,
+        ),
+    ];
+    println!("| case | wall (median of {}) | docs/s | text MB/s | peak RSS |", a.runs);
+    println!("|---|---|---|---|---|");
+    let mut docs = 0f64;
+    let mut text_mb = 0f64;
+    for (name, procs, out_dir) in cases {
+        let (mut walls, mut rsss) = (Vec::new(), Vec::new());
+        for _ in 0..a.runs {
+            if let Some(o) = &out_dir {
+                let _ = std::fs::remove_dir_all(o);
+            }
+            let (wall, rss) = run_case(&procs, &a.scratch)?;
+            walls.push(wall);
+            rsss.push(rss);
+        }
+        if let Some(o) = &out_dir
+            && docs == 0.0
+        {
+            docs = sql_number(&wenflow, Path::new(o), "SELECT count(*) FROM documents")?;
+            text_mb = sql_number(&wenflow, Path::new(o), "SELECT sum(octet_length(text)) FROM documents")? / 1e6;
+        }
+        let wall = median(walls);
+        println!(
+            "| {name} | {wall:.1} s | {:.0}k | {:.1} | {:.0} MB |",
+            docs / wall / 1000.0,
+            text_mb / wall,
+            median(rsss)
+        );
+    }
+    println!("\n{docs} documents, {text_mb:.1} MB of text");
+    Ok(())
+}

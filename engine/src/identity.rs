@@ -6,19 +6,23 @@
 //! for. The operator is a differential reduce keyed by `doc_id` (records are exchanged by
 //! `doc_id` hash here), so it stays correct under retractions: retracting the winner
 //! promotes the next claimant.
+//!
+//! Documents sit in the reduce's input and output arrangements behind an `Arc`, so the
+//! text is held once, not twice.
 
 use differential_dataflow::VecCollection;
 
 use crate::Epoch;
-use crate::record::{Document, Failure, Stage};
+use crate::record::{Document, Failure, Shared, Stage};
 
 /// Splits `docs` into the winning version of each `doc_id` and failures for the others.
 pub fn resolve_ids<'s>(
     docs: VecCollection<'s, Epoch, Document>,
 ) -> (VecCollection<'s, Epoch, Document>, VecCollection<'s, Epoch, Failure>) {
-    let resolved = docs.map(|d| (d.doc_id.clone(), d)).reduce_named(
+    type Resolved = Result<Shared<Document>, Failure>;
+    let resolved = docs.map(|d| (d.doc_id.clone(), Shared::new(d))).reduce_named(
         "ResolveIds",
-        |_id, input: &[(&Document, isize)], output: &mut Vec<(Result<Document, Failure>, isize)>| {
+        |_id, input: &[(&Shared<Document>, isize)], output: &mut Vec<(Resolved, isize)>| {
             let Some(winner) = input.iter().filter(|(_, n)| *n > 0).map(|(d, _)| *d).min_by_key(|d| d.pos) else {
                 return;
             };
@@ -27,21 +31,14 @@ pub fn resolve_ids<'s>(
                 let losers = if std::ptr::eq(*doc, winner) { *count - 1 } else { *count };
                 if losers > 0 {
                     let error = format!("doc_id {:?} already taken by {}", doc.doc_id, winner.source);
-                    output.push((
-                        Err(Failure::new(
-                            doc.source.clone(),
-                            Some(doc.doc_id.clone()),
-                            Stage::Identity,
-                            error,
-                            doc.pos,
-                        )),
-                        losers,
-                    ));
+                    let failure =
+                        Failure::new(doc.source.clone(), Some(doc.doc_id.clone()), Stage::Identity, error, doc.pos);
+                    output.push((Err(failure), losers));
                 }
             }
         },
     );
-    let docs = resolved.clone().flat_map(|(_, r)| r.ok());
+    let docs = resolved.clone().flat_map(|(_, r)| r.ok().map(Shared::into_inner));
     let failures = resolved.flat_map(|(_, r)| r.err());
     (docs, failures)
 }

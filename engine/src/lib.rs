@@ -20,7 +20,7 @@ pub mod schema;
 pub mod sink;
 
 pub use error::{EngineError, Result};
-pub use record::{Document, DuplicateKind, DuplicateRow, Failure, LineBreaks, SourcePos, Stage};
+pub use record::{Document, DuplicateKind, DuplicateRow, Failure, LineBreaks, Shared, SourcePos, Stage};
 
 /// A batch or stream epoch: the unit of atomic, idempotent commits.
 pub type Epoch = u64;

@@ -57,3 +57,44 @@ pub fn format_batches(batches: &[RecordBatch], format: OutputFormat) -> Result<S
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn batch() -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("collection", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(StringArray::from(vec![Some("全唐诗"), None])), Arc::new(Int64Array::from(vec![3, 4]))],
+        )
+        .expect("batch")
+    }
+
+    #[test]
+    fn csv_has_a_header_and_rows() {
+        assert_eq!(format_batches(&[batch()], OutputFormat::Csv).expect("csv"), "collection,n\n全唐诗,3\n,4\n");
+    }
+
+    #[test]
+    fn json_is_an_array_of_objects() {
+        let json: serde_json::Value =
+            serde_json::from_str(&format_batches(&[batch()], OutputFormat::Json).expect("json")).expect("parse");
+        assert_eq!(json, serde_json::json!([{"collection": "全唐诗", "n": 3}, {"n": 4}]));
+        assert_eq!(format_batches(&[], OutputFormat::Json).expect("empty"), "[]");
+    }
+
+    #[test]
+    fn table_is_aligned() {
+        let t = format_batches(&[batch()], OutputFormat::Table).expect("table");
+        assert!(t.contains("| collection | n |"), "{t}");
+    }
+}

@@ -92,7 +92,7 @@ impl DeltaCommitter {
             ("wenflow_job".to_owned(), serde_json::json!(job_id)),
         ]);
         let runtime = self.runtime.clone();
-        runtime.block_on(commit_with_retry(table, name, actions, props))?;
+        runtime.block_on(commit_with_retry(table, name, &job_id, epoch as i64, actions, props))?;
         self.output.committed.insert(name, Some(epoch));
         crash_point(name, epoch);
         Ok(())
@@ -117,6 +117,8 @@ fn crash_point(table: &str, epoch: Epoch) {
 async fn commit_with_retry(
     table: &mut DeltaTable,
     name: &str,
+    job_id: &str,
+    epoch: i64,
     actions: Vec<Action>,
     props: CommitProperties,
 ) -> wenflow_engine::Result<()> {
@@ -142,6 +144,15 @@ async fn commit_with_retry(
                 tokio::time::sleep(delay).await;
                 delay *= 2;
                 table.update_state().await.map_err(sink_err(name))?;
+                // The failed attempt may have landed after all (a timeout after the write).
+                let landed = table
+                    .snapshot()
+                    .map_err(sink_err(name))?
+                    .transaction_version(table.log_store().as_ref(), job_id)
+                    .await;
+                if landed.map_err(sink_err(name))?.is_some_and(|v| v >= epoch) {
+                    return Ok(());
+                }
             }
         }
     }

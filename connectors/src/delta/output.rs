@@ -136,7 +136,8 @@ async fn wait_and_open(root: &Path, name: &'static str) -> Result<DeltaTable> {
 
 async fn open_or_create(root: &Path, name: &'static str, schema: &SchemaRef) -> Result<DeltaTable> {
     let url = table_url(root, name)?;
-    if root.join(name).join("_delta_log").is_dir() {
+    let first_commit = root.join(name).join("_delta_log").join(format!("{:020}.json", 0));
+    if first_commit.is_file() {
         return deltalake::open_table(url).await.map_err(delta_err(name));
     }
     std::fs::create_dir_all(root.join(name))

@@ -71,13 +71,9 @@ pub(super) fn read_jsonl_range(
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                emit(Err(Failure::new(
-                    format!("{source}#{index}"),
-                    None,
-                    Stage::Read,
-                    format!("read error: {e}"),
-                    split.pos(index),
-                )));
+                let error =
+                    format!("read error at line {}: {e}; bytes up to {end} of this split were not read", index + 1);
+                emit(Err(Failure::new(format!("{source}#{index}"), None, Stage::Read, error, split.pos(index))));
                 break;
             }
         }

@@ -31,10 +31,16 @@ pub type SourceRecord = Result<Document, Failure>;
 
 impl Split {
     /// Reads the split, handing every record (document or failure) to `emit`. Returns
-    /// the number of input records, which equals the number of calls to `emit`.
+    /// the number of input records, which equals the number of calls to `emit`. Records
+    /// are numbered in emission order (`pos.index`), which follows the input order, nested
+    /// sections included.
     pub fn read(&self, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) -> u64 {
         let mut n = 0u64;
-        let mut counted = |r: SourceRecord| {
+        let mut counted = |mut r: SourceRecord| {
+            match &mut r {
+                Ok(d) => d.pos.index = n,
+                Err(f) => f.pos.index = n,
+            }
             n += 1;
             emit(r);
         };

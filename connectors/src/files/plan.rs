@@ -214,6 +214,11 @@ fn walk_dir(root: &Path, opts: &SourceOptions, found: &mut Vec<Found>, skipped: 
             continue;
         };
         let layout = match &poetry_root {
+            // Files beside the layout (package.json, README.md) are not part of the corpus.
+            Some(base) if !path.starts_with(base) => {
+                *skipped += 1;
+                continue;
+            }
             Some(base) => {
                 let in_layout = path.strip_prefix(base).unwrap_or(&path).to_string_lossy().replace('\\', "/");
                 match poetry::poetry_file(&in_layout, opts.include_skipped) {
