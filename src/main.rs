@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Ingest files or directories into Delta tables under --out.
-    Ingest(IngestCli),
+    Ingest(Box<IngestCli>),
     /// Run SQL over the tables under --data (`<name>` current state, `<name>_log` change log).
     Sql(SqlCli),
 }
@@ -111,7 +111,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Ingest(a) => ingest::run(ingest_args(a)?)?,
+        Command::Ingest(a) => ingest::run(ingest_args(*a)?)?,
         Command::Sql(a) => sql(a)?,
     };
     std::process::exit(code);

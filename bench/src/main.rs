@@ -5,6 +5,7 @@
 //! - the chinese-poetry package folder (about 390k documents, 76 MB of text) at `-w 1`,
 //!   `-w 2`, and `-n 2` (two processes on loopback, one worker each);
 //! - the same documents flattened into one JSONL file, at `-w 2`;
+//!
 //! and, side by side in the same run, the peer DuckDB doing exact dedup (normalise, hash,
 //! group) over that JSONL file with 2 threads (ARCHITECTURE §12: 1.0 s, 420 MB).
 //!
@@ -41,6 +42,10 @@ fn default_python() -> String {
     std::env::var("WENFLOW_PYTHON")
         .unwrap_or_else(|_| format!("{}/.cache/wenflow/venv/bin/python", std::env::var("HOME").unwrap_or_default()))
 }
+
+/// A benchmark case: its name, the processes it runs at once (program, arguments), and
+/// the output directory whose tables count its documents.
+type Case<'a> = (&'a str, Vec<(String, Vec<String>)>, Option<String>);
 
 /// `program args` under GNU time, which writes "wall-seconds peak-rss-kb" to `log`.
 fn time_cmd(program: &str, args: &[String], log: &Path) -> anyhow::Result<Command> {
@@ -116,7 +121,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(&hosts, "127.0.0.1:2301\n127.0.0.1:2302\n")?;
     let h = hosts.display().to_string();
     let jl = jsonl.display().to_string();
-    let cases: Vec<(&str, Vec<(String, Vec<String>)>, Option<String>)> = vec![
+    let cases: Vec<Case> = vec![
         ("wenflow ingest package -w 1", vec![ingest(&corpus, "w1", &["-w", "1"])], Some(out("w1"))),
         ("wenflow ingest package -w 2", vec![ingest(&corpus, "w2", &["-w", "2"])], Some(out("w2"))),
         (

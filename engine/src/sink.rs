@@ -82,6 +82,9 @@ pub trait EpochCommitter: 'static {
     fn finish(&mut self) -> Result<()>;
 }
 
+/// One epoch's updates of a table, and the capability to send its part.
+type Stashed<R> = (Capability<Epoch>, Vec<(R, Epoch, i64)>);
+
 /// Stashes each epoch's updates of a table and writes them once the frontier passes it.
 ///
 /// A write error is fatal for the job: the worker panics with the message, which the
@@ -96,7 +99,7 @@ where
 {
     let name = format!("Write: {}", R::TABLE);
     rows.inner.unary_frontier(Pipeline, &name, move |_cap, _info| {
-        let mut stash: BTreeMap<Epoch, (Capability<Epoch>, Vec<(R, Epoch, i64)>)> = BTreeMap::new();
+        let mut stash: BTreeMap<Epoch, Stashed<R>> = BTreeMap::new();
         move |(input, frontier), output| {
             input.for_each(|cap, data| {
                 for (row, time, diff) in data.drain(..) {

@@ -28,6 +28,9 @@ pub struct RunTotals {
     pub epochs: Option<(Epoch, Epoch)>,
 }
 
+/// Receives the run's totals once the last epoch is committed.
+pub type OnFinish = Box<dyn FnOnce(&RunTotals) + Send>;
+
 /// Commits epochs into the Delta tables of an [`Output`]; writes the `runs` row at the end.
 pub struct DeltaCommitter {
     output: Output,
@@ -35,7 +38,7 @@ pub struct DeltaCommitter {
     run: RunRow,
     totals: RunTotals,
     progress: Arc<Progress>,
-    on_finish: Option<Box<dyn FnOnce(&RunTotals) + Send>>,
+    on_finish: Option<OnFinish>,
 }
 
 fn sink_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> EngineError + '_ {
@@ -53,7 +56,7 @@ impl DeltaCommitter {
         runtime: tokio::runtime::Handle,
         run: RunRow,
         progress: Arc<Progress>,
-        on_finish: Box<dyn FnOnce(&RunTotals) + Send>,
+        on_finish: OnFinish,
     ) -> Self {
         DeltaCommitter { output, runtime, run, totals: RunTotals::default(), progress, on_finish: Some(on_finish) }
     }
