@@ -19,6 +19,7 @@ use wenflow_connectors::files::SourceRecord;
 use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
+use wenflow_engine::split::split_results;
 use wenflow_engine::{Document, DuplicateRow, Epoch, Failure};
 use wenflow_operators::{clean, dedup};
 
@@ -52,8 +53,8 @@ pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<D
     let (restored_in, restored) = scope.new_collection::<Document, isize>();
     let (counts_in, counts) = scope.new_input::<Vec<CommitMsg>>();
 
-    let read_failures = records.clone().flat_map(Result::err);
-    let (cleaned, filtered) = clean::clean(records.flat_map(Result::ok));
+    let (read, read_failures) = split_results(records);
+    let (cleaned, filtered) = clean::clean(read);
     let (documents, id_conflicts) = resolve_ids(cleaned.concat(restored));
     let duplicates = dedup::exact_duplicates(documents.clone());
     let failures = read_failures.concat(filtered).concat(id_conflicts);

@@ -38,9 +38,8 @@ pub fn resolve_ids<'s>(
             }
         },
     );
-    let docs = resolved.clone().flat_map(|(_, r)| r.ok().map(Shared::into_inner));
-    let failures = resolved.flat_map(|(_, r)| r.err());
-    (docs, failures)
+    let (docs, failures) = crate::split::split_results(resolved.map(|(_, r)| r));
+    (docs.map(Shared::into_inner), failures)
 }
 
 #[cfg(test)]

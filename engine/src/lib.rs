@@ -18,6 +18,7 @@ pub mod progress;
 pub mod record;
 pub mod schema;
 pub mod sink;
+pub mod split;
 
 pub use error::{EngineError, Result};
 pub use record::{Document, DuplicateKind, DuplicateRow, Failure, LineBreaks, Shared, SourcePos, Stage};

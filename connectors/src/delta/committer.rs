@@ -164,6 +164,7 @@ async fn commit_with_retry(
 
 impl EpochCommitter for DeltaCommitter {
     fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> wenflow_engine::Result<()> {
+        let started = std::time::Instant::now();
         let mut any = false;
         for name in
             [wenflow_engine::Document::TABLE, wenflow_engine::DuplicateRow::TABLE, wenflow_engine::Failure::TABLE]
@@ -181,7 +182,13 @@ impl EpochCommitter for DeltaCommitter {
             self.totals.inputs += inputs;
             self.totals.epochs = Some(self.totals.epochs.map_or((epoch, epoch), |(first, _)| (first, epoch)));
             self.progress.epochs_committed.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(epoch, parts = parts.len(), inputs, "epoch committed");
+            tracing::debug!(
+                epoch,
+                parts = parts.len(),
+                inputs,
+                commit_ms = started.elapsed().as_millis() as u64,
+                "epoch committed"
+            );
         }
         Ok(())
     }

@@ -80,6 +80,7 @@ impl<R: TableRow> PartWriter<R> for DeltaPartWriter<R> {
         if self.committed.is_some_and(|c| epoch <= c) {
             return Ok(None);
         }
+        let started = std::time::Instant::now();
         let batch = R::to_batch(rows)?;
         let bytes = encode_parquet(&batch).map_err(|e| sink_err(R::TABLE, e))?;
         let size = bytes.len() as u64;
@@ -89,6 +90,15 @@ impl<R: TableRow> PartWriter<R> for DeltaPartWriter<R> {
         let inserts = rows.iter().filter(|r| r.2 > 0).map(|r| r.2 as u64).sum();
         let retracts = rows.iter().filter(|r| r.2 < 0).map(|r| r.2.unsigned_abs()).sum();
         let stats = serde_json::json!({ "numRecords": rows.len() }).to_string();
+        tracing::debug!(
+            table = R::TABLE,
+            epoch,
+            worker = self.worker,
+            rows = rows.len(),
+            bytes = size,
+            write_ms = started.elapsed().as_millis() as u64,
+            "part written"
+        );
         Ok(Some(Part {
             table: R::TABLE.to_owned(),
             epoch,

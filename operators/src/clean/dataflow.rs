@@ -18,5 +18,5 @@ pub fn clean<'s>(
         d.content_hash = content_hash(&d.text);
         Ok(d)
     });
-    (cleaned.clone().flat_map(Result::ok), cleaned.flat_map(Result::err))
+    wenflow_engine::split::split_results(cleaned)
 }
