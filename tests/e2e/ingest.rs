@@ -30,20 +30,26 @@ fn every_input_is_accounted_for() {
     std::fs::write(input.join("texts/big5.txt"), encoding_rs::BIG5.encode(poem).0).expect("write");
     std::fs::write(input.join("texts/bad.txt"), [0x81u8, 0x20, 0xff, 0xfe, 0x00, 0x81]).expect("write");
     std::fs::write(input.join("texts/notes.bin"), b"ignored: unknown extension").expect("write");
-    // inputs: 8 JSONL records + 2 array records + 1 broken file + 3 text files = 14
+    std::fs::write(input.join("texts/huge.txt"), "天".repeat(400_000)).expect("write"); // 1.2 MB: over --max-file-mb 1
+    std::os::unix::fs::symlink(input.join("texts/missing.txt"), input.join("texts/dangling.txt")).expect("symlink");
+    // inputs: 8 JSONL records + 2 array records + 1 broken file + 5 text files = 16
     let out = dir.path().join("out");
-    let summary = ingest(&[&input], &out, &["-w", "2"]);
-    assert!(summary.contains("inputs     14"), "{summary}");
+    let summary = ingest(&[&input], &out, &["-w", "2", "--max-file-mb", "1"]);
+    assert!(summary.contains("inputs     16"), "{summary}");
 
     let docs = count(&out, "SELECT count(*) FROM documents");
     let failures = count(&out, "SELECT count(*) FROM failures");
-    assert_eq!(docs + failures, 14, "documents {docs} + failures {failures} != inputs");
+    assert_eq!(docs + failures, 16, "documents {docs} + failures {failures} != inputs");
     assert_eq!(docs, 6, "a, no-id record, 2 array records, gb.txt, big5.txt");
 
     let stages = sql(&out, "SELECT stage, count(*) AS n FROM failures GROUP BY stage ORDER BY stage");
     let stages: Vec<(String, i64)> =
         stages.iter().map(|r| (r["stage"].as_str().unwrap_or("").to_string(), r["n"].as_i64().unwrap_or(0))).collect();
-    assert_eq!(stages, vec![("filter".into(), 1), ("identity".into(), 1), ("parse".into(), 4), ("read".into(), 2)]);
+    assert_eq!(stages, vec![("filter".into(), 1), ("identity".into(), 1), ("parse".into(), 4), ("read".into(), 4)]);
+    let huge = sql(&out, "SELECT error FROM failures WHERE source LIKE '%huge.txt'");
+    assert!(huge[0]["error"].as_str().unwrap_or("").contains("over the limit"), "{huge:?}");
+    let dangling = sql(&out, "SELECT error FROM failures WHERE source LIKE '%dangling.txt'");
+    assert!(dangling[0]["error"].as_str().unwrap_or("").contains("cannot read"), "{dangling:?}");
 
     let texts = sql(&out, "SELECT doc_id, text FROM documents WHERE doc_id LIKE 'texts/%' ORDER BY doc_id");
     assert_eq!(texts.len(), 2);
@@ -53,7 +59,7 @@ fn every_input_is_accounted_for() {
     let no_id = count(&out, "SELECT count(*) FROM documents WHERE doc_id = 'records.jsonl#8'");
     assert_eq!(no_id, 1, "a record without id is named <file>#<line index>");
 
-    let strict = ingest_raw(&[&input], &dir.path().join("out2"), &["--fail-on-error"]);
+    let strict = ingest_raw(&[&input], &dir.path().join("out2"), &["--fail-on-error", "--max-file-mb", "1"]);
     assert_eq!(strict.status.code(), Some(1), "--fail-on-error exits 1 when inputs failed");
 }
 

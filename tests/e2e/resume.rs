@@ -77,3 +77,41 @@ fn a_job_killed_half_way_and_rerun_equals_a_clean_run() {
     assert!(summary.contains("epochs     2..="), "resumes at epoch 2: {summary}");
     assert_eq!(logs(&crashed), logs(&clean), "recovered tables differ from a clean run");
 }
+
+#[test]
+fn a_job_killed_with_sigkill_mid_run_and_rerun_equals_a_clean_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("c.jsonl");
+    generated_jsonl(&input, 60000);
+    let opts = ["--epoch-mb", "1", "--split-mb", "1", "--job-id", "job", "-w", "2"];
+
+    let clean = dir.path().join("clean");
+    ingest(&[&input], &clean, &opts);
+
+    // SIGKILL as soon as the second epoch of `documents` is visible, wherever the other
+    // tables and the writers are at that moment.
+    let killed = dir.path().join("killed");
+    let mut child = super::support::wenflow()
+        .arg("ingest")
+        .arg(&input)
+        .arg("--out")
+        .arg(&killed)
+        .args(opts)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let second = killed.join("documents/_delta_log/00000000000000000002.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !second.exists() && std::time::Instant::now() < deadline {
+        if child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("wait");
+    assert!(!status.success(), "the run should have been killed before it finished");
+
+    ingest(&[&input], &killed, &opts);
+    assert_eq!(logs(&killed), logs(&clean), "tables after kill -9 and re-run differ from a clean run");
+}

@@ -193,7 +193,7 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
 /// Walks a directory in sorted order; applies the chinese-poetry layout when detected.
 fn walk_dir(root: &Path, opts: &SourceOptions, found: &mut Vec<Found>, skipped: &mut u64) -> Result<()> {
     let poetry_root = poetry::detect(root);
-    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {

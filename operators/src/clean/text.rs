@@ -1,6 +1,8 @@
 //! Pure text functions of the clean stage.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Whether `c` is a Han ideograph (CJK Unified Ideographs, extensions A–I, compatibility).
 pub fn is_han(c: char) -> bool {
@@ -21,8 +23,14 @@ fn is_hspace(c: char) -> bool {
 /// is removed (the line was broken by layout); blank lines always separate paragraphs.
 pub fn clean_text(raw: &str, join_layout_lines: bool) -> String {
     // NFC, line endings, control and zero-width characters.
+    // Most input is already NFC: the quick check skips the normalising iterator.
+    let nfc: Cow<str> = if is_nfc_quick(raw.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(raw.nfc().collect())
+    };
     let mut s = String::with_capacity(raw.len());
-    let mut chars = raw.nfc().peekable();
+    let mut chars = nfc.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\r' => {
