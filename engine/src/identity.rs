@@ -1,54 +1,95 @@
-//! Document identity: one live version per `doc_id`.
+//! Document identity: one live version per `doc_id`, like a primary key.
 //!
-//! Two input records that claim the same `doc_id` in a batch are a conflict in the input.
-//! The record that comes first in the input plan ([`SourcePos`](crate::SourcePos)) wins;
-//! every other becomes a `failures` row (stage `identity`), so each input is accounted
-//! for. The operator is a differential reduce keyed by `doc_id` (records are exchanged by
-//! `doc_id` hash here), so it stays correct under retractions: retracting the winner
-//! promotes the next claimant.
+//! Records are exchanged by `doc_id` hash. Each epoch is resolved once its updates are
+//! complete, in input-plan order ([`SourcePos`](crate::SourcePos)): the first record that
+//! claims a free `doc_id` owns it; a later record that claims an owned id is rejected and
+//! becomes a `failures` row (stage `identity`), so each input stays accounted for.
+//! Retracting the owner frees the id (an update is a retraction and an insertion of the
+//! same id in one epoch); retracting a rejected record retracts its failure row. Rejected
+//! records are not promoted later: they were refused, not queued.
 //!
-//! Documents sit in the reduce's input and output arrangements behind an `Arc`, so the
-//! text is held once, not twice.
+//! The operator keeps only `doc_id → position` per owned id — never the text — so its
+//! memory is a few dozen bytes per document, whatever the documents' size.
 
-use differential_dataflow::VecCollection;
+use std::collections::{BTreeMap, HashMap};
+
+use differential_dataflow::{AsCollection, Hashable, VecCollection};
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::generic::Operator;
 
 use crate::Epoch;
-use crate::record::{Document, Failure, Shared, Stage};
+use crate::record::{Document, Failure, SourcePos, Stage};
+use crate::split::split_results;
 
-/// Splits `docs` into the winning version of each `doc_id` and failures for the others.
+type Resolved = (Result<Document, Failure>, Epoch, isize);
+/// An epoch's updates waiting for the frontier, with the capability to answer them.
+type Pending = (Capability<Epoch>, Vec<(Document, isize)>);
+
+fn rejected(doc: &Document) -> Failure {
+    let error = format!("doc_id {:?} is already taken by an earlier input record", doc.doc_id);
+    Failure::new(doc.source.clone(), Some(doc.doc_id.clone()), Stage::Identity, error, doc.pos)
+}
+
+/// Splits `docs` into the owning version of each `doc_id` and failures for the others.
 pub fn resolve_ids<'s>(
     docs: VecCollection<'s, Epoch, Document>,
 ) -> (VecCollection<'s, Epoch, Document>, VecCollection<'s, Epoch, Failure>) {
-    type Resolved = Result<Shared<Document>, Failure>;
-    let resolved = docs.map(|d| (d.doc_id.clone(), Shared::new(d))).reduce_named(
+    let pact = Exchange::new(|(d, _, _): &(Document, Epoch, isize)| d.doc_id.hashed());
+    let resolved = docs.inner.unary_frontier::<timely::container::CapacityContainerBuilder<Vec<Resolved>>, _, _, _>(
+        pact,
         "ResolveIds",
-        |_id, input: &[(&Shared<Document>, isize)], output: &mut Vec<(Resolved, isize)>| {
-            let Some(winner) = input.iter().filter(|(_, n)| *n > 0).map(|(d, _)| *d).min_by_key(|d| d.pos) else {
-                return;
-            };
-            output.push((Ok(winner.clone()), 1));
-            for (doc, count) in input {
-                let losers = if std::ptr::eq(*doc, winner) { *count - 1 } else { *count };
-                if losers > 0 {
-                    let error = format!("doc_id {:?} already taken by {}", doc.doc_id, winner.source);
-                    let failure =
-                        Failure::new(doc.source.clone(), Some(doc.doc_id.clone()), Stage::Identity, error, doc.pos);
-                    output.push((Err(failure), losers));
+        |_cap, _info| {
+            let mut owners: HashMap<String, SourcePos> = HashMap::new();
+            let mut stash: BTreeMap<Epoch, Pending> = BTreeMap::new();
+            move |(input, frontier), output| {
+                input.for_each(|cap, data| {
+                    for (doc, time, diff) in data.drain(..) {
+                        stash.entry(time).or_insert_with(|| (cap.delayed(&time, 0), Vec::new())).1.push((doc, diff));
+                    }
+                });
+                while let Some((&epoch, _)) = stash.first_key_value() {
+                    if frontier.less_equal(&epoch) {
+                        break;
+                    }
+                    let Some((_, (cap, mut updates))) = stash.pop_first() else { break };
+                    differential_dataflow::consolidation::consolidate(&mut updates);
+                    // Retractions first (they free ids), then claims in input order.
+                    updates.sort_by_key(|(doc, diff)| (diff.signum(), doc.pos));
+                    let mut session = output.session(&cap);
+                    for (doc, diff) in updates {
+                        if diff < 0 {
+                            if owners.get(&doc.doc_id) == Some(&doc.pos) {
+                                owners.remove(&doc.doc_id);
+                                session.give((Ok(doc), epoch, diff));
+                            } else {
+                                session.give((Err(rejected(&doc)), epoch, diff));
+                            }
+                        } else if owners.contains_key(&doc.doc_id) {
+                            session.give((Err(rejected(&doc)), epoch, diff));
+                        } else {
+                            owners.insert(doc.doc_id.clone(), doc.pos);
+                            if diff > 1 {
+                                session.give((Err(rejected(&doc)), epoch, diff - 1));
+                            }
+                            session.give((Ok(doc), epoch, 1));
+                        }
+                    }
                 }
             }
         },
     );
-    let (docs, failures) = crate::split::split_results(resolved.map(|(_, r)| r));
-    (docs.map(Shared::into_inner), failures)
+    split_results(resolved.as_collection())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::SourcePos;
-    use differential_dataflow::input::Input;
     use std::sync::{Arc, Mutex};
+
+    use differential_dataflow::input::Input;
     use timely::dataflow::operators::probe::Probe;
+
+    use super::*;
 
     fn doc(id: &str, unit: u64, text: &str) -> Document {
         Document {
@@ -61,10 +102,10 @@ mod tests {
     }
 
     #[test]
-    fn first_claimant_wins_and_retraction_promotes_the_next() {
+    fn first_claimant_wins_and_retraction_frees_the_id() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let seen2 = seen.clone();
-        timely::execute_directly(move |worker| {
+        timely::execute(timely::Config::process(2), move |worker| {
             let seen = seen2.clone();
             let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
                 let (input, docs) = scope.new_collection::<Document, isize>();
@@ -78,17 +119,26 @@ mod tests {
                     .probe();
                 (input, probe)
             });
-            input.insert(doc("a", 2, "x"));
-            input.insert(doc("a", 1, "y"));
-            input.insert(doc("b", 3, "z"));
+            if worker.index() == 0 {
+                input.insert(doc("a", 2, "x"));
+                input.insert(doc("a", 1, "y"));
+                input.insert(doc("b", 3, "z"));
+            }
             input.advance_to(1);
             input.flush();
             worker.step_while(|| probe.less_than(&1));
-            input.remove(doc("a", 1, "y"));
+            if worker.index() == 1 {
+                // An update of `a`: its owner leaves, a new version arrives in the same epoch.
+                input.remove(doc("a", 1, "y"));
+                input.insert(doc("a", 4, "w"));
+                // A rejected record withdrawn: its failure row goes.
+                input.remove(doc("a", 2, "x"));
+            }
             input.advance_to(2);
             input.flush();
             worker.step_while(|| probe.less_than(&2));
-        });
+        })
+        .expect("timely");
         let mut seen = seen.lock().expect("lock").clone();
         seen.sort();
         assert_eq!(
@@ -98,7 +148,7 @@ mod tests {
                 ("err a f2".to_string(), 1, -1),
                 ("ok a f1".to_string(), 0, 1),
                 ("ok a f1".to_string(), 1, -1),
-                ("ok a f2".to_string(), 1, 1),
+                ("ok a f4".to_string(), 1, 1),
                 ("ok b f3".to_string(), 0, 1),
             ]
         );

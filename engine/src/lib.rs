@@ -21,7 +21,7 @@ pub mod sink;
 pub mod split;
 
 pub use error::{EngineError, Result};
-pub use record::{Document, DuplicateKind, DuplicateRow, Failure, LineBreaks, Shared, SourcePos, Stage};
+pub use record::{Document, DuplicateKind, DuplicateRow, Failure, LineBreaks, SourcePos, Stage};
 
 /// A batch or stream epoch: the unit of atomic, idempotent commits.
 pub type Epoch = u64;

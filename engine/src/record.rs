@@ -6,9 +6,8 @@
 //! cross process boundaries.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// Where a record came from, in the deterministic order of the input plan.
 ///
@@ -156,39 +155,4 @@ pub struct DuplicateRow {
     pub kind: DuplicateKind,
     /// Similarity to the representative, in millionths (1_000_000 = identical).
     pub similarity_ppm: u32,
-}
-
-/// A record behind an `Arc`: clones share it, so arrangements that hold the same record
-/// twice (a reduce's input and output) hold it once. Serialises as the record itself.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared<T>(pub Arc<T>);
-
-impl<T: Clone> Shared<T> {
-    /// A shared record.
-    pub fn new(value: T) -> Self {
-        Shared(Arc::new(value))
-    }
-    /// The record, cloned only if it is still shared.
-    pub fn into_inner(self) -> T {
-        Arc::unwrap_or_clone(self.0)
-    }
-}
-
-impl<T> std::ops::Deref for Shared<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T: Serialize> Serialize for Shared<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.as_ref().serialize(serializer)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        T::deserialize(deserializer).map(|t| Shared(Arc::new(t)))
-    }
 }
