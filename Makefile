@@ -21,9 +21,9 @@ demo: build
 	@bash scripts/report.sh $(WENFLOW) $(DEMO_OUT)
 
 test: setup
-	cargo test --workspace --all-targets
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace --all-targets
 
 bench: build
 	cargo run --release -p wenflow-bench -- --wenflow $(WENFLOW) --corpus $(WENFLOW_CORPUS)
