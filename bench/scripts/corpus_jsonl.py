@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from count_corpus import COLLECTIONS, TEXT  # noqa: E402
+from count_corpus import TEXT, text_files  # noqa: E402
 
 
 def leaves(rec, title=None, author=None):
@@ -32,25 +32,15 @@ def leaves(rec, title=None, author=None):
 
 
 def main(root, out):
-    dist = os.path.join(root, "dist")
     n = 0
     with open(out, "w", encoding="utf-8") as f:
-        for dirpath, dirs, files in os.walk(dist):
-            dirs.sort()
-            for name in sorted(files):
-                rel = os.path.relpath(os.path.join(dirpath, name), dist)
-                top = rel.split(os.sep)[0]
-                if not name.endswith(".json") or top in ("strains", "rank") or rel.startswith("quantangshi/error/"):
-                    continue
-                if name.startswith("author") or name in ("表面结构字.json", "intro.json"):
-                    continue
-                coll = next(c for prefix, c in COLLECTIONS if rel.startswith(prefix))
-                data = json.load(open(os.path.join(dist, rel), encoding="utf-8"))
-                for i, rec in enumerate(data if isinstance(data, list) else [data]):
-                    for j, (title, author, rid, text) in enumerate(leaves(rec)):
-                        doc_id = f"{coll}/{rid}" if rid else f"{rel}#{i}.{j}"
-                        f.write(json.dumps({"id": doc_id, "collection": coll, "title": title, "author": author, "text": text}, ensure_ascii=False) + "\n")
-                        n += 1
+        for rel, coll, data in text_files(root):
+            for i, rec in enumerate(data if isinstance(data, list) else [data]):
+                for j, (title, author, rid, text) in enumerate(leaves(rec)):
+                    doc_id = f"{coll}/{rid}" if rid else f"{rel}#{i}.{j}"
+                    row = {"id": doc_id, "collection": coll, "title": title, "author": author, "text": text}
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    n += 1
     print(n)
 
 

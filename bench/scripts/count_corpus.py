@@ -43,11 +43,12 @@ def leaves(rec):
     yield None
 
 
-def main(root):
+def text_files(root):
+    """Yields (relative path, collection, parsed JSON) of every text file, in path order."""
     dist = os.path.join(root, "dist")
-    counts, empty, no_text = {}, 0, 0
-    for dirpath, _, files in os.walk(dist):
-        for name in files:
+    for dirpath, dirs, files in os.walk(dist):
+        dirs.sort()
+        for name in sorted(files):
             rel = os.path.relpath(os.path.join(dirpath, name), dist)
             top = rel.split(os.sep)[0]
             if not name.endswith(".json") or top in ("strains", "rank") or rel.startswith("quantangshi/error/"):
@@ -55,15 +56,20 @@ def main(root):
             if name.startswith("author") or name in ("表面结构字.json", "intro.json"):
                 continue
             coll = next(c for prefix, c in COLLECTIONS if rel.startswith(prefix))
-            data = json.load(open(os.path.join(dist, rel), encoding="utf-8"))
-            for rec in data if isinstance(data, list) else [data]:
-                for text in leaves(rec):
-                    if text is None:
-                        no_text += 1
-                    elif text.strip():
-                        counts[coll] = counts.get(coll, 0) + 1
-                    else:
-                        empty += 1
+            yield rel, coll, json.load(open(os.path.join(dist, rel), encoding="utf-8"))
+
+
+def main(root):
+    counts, empty, no_text = {}, 0, 0
+    for _, coll, data in text_files(root):
+        for rec in data if isinstance(data, list) else [data]:
+            for text in leaves(rec):
+                if text is None:
+                    no_text += 1
+                elif text.strip():
+                    counts[coll] = counts.get(coll, 0) + 1
+                else:
+                    empty += 1
     print(json.dumps({"collections": counts, "documents": sum(counts.values()), "empty": empty, "no_text": no_text}, ensure_ascii=False, indent=1))
 
 
