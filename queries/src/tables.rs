@@ -12,11 +12,17 @@ pub fn session() -> SessionContext {
     SessionContext::new()
 }
 
-/// The SQL of the current-state view of `log` with `columns` (all but `time` and `diff`):
-/// rows grouped by their values, kept when their diffs sum to a positive count.
-fn state_view_sql(log: &str, columns: &[String]) -> String {
+/// The SQL of the current-state view of `log` with `columns` (all but `time` and `diff`).
+/// A log with retractions is folded: rows grouped by their values, kept when their diffs
+/// sum to a positive count. A log without any (every batch ingest) is its own current
+/// state, and the view skips the costly grouping over every column.
+fn state_view_sql(log: &str, columns: &[String], has_retractions: bool) -> String {
     let cols = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-    format!("SELECT {cols} FROM \"{log}\" GROUP BY {cols} HAVING SUM(diff) > 0")
+    if has_retractions {
+        format!("SELECT {cols} FROM \"{log}\" GROUP BY {cols} HAVING SUM(diff) > 0")
+    } else {
+        format!("SELECT {cols} FROM \"{log}\" WHERE diff > 0")
+    }
 }
 
 /// Registers every Delta table under `root` as `<name>_log` and `<name>`. Returns the
@@ -51,7 +57,12 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
             .collect();
         let log = format!("{name}_log");
         ctx.register_table(log.as_str(), provider)?;
-        let view = ctx.sql(&state_view_sql(&log, &columns)).await?.into_view();
+        let retractions = ctx.sql(&format!("SELECT count(*) FROM \"{log}\" WHERE diff < 0")).await?.collect().await?;
+        let has_retractions = retractions
+            .first()
+            .and_then(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>())
+            .is_none_or(|a| a.value(0) > 0);
+        let view = ctx.sql(&state_view_sql(&log, &columns, has_retractions)).await?.into_view();
         ctx.register_table(name.as_str(), view)?;
     }
     Ok(names)
@@ -67,8 +78,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_view_groups_all_columns() {
-        let sql = state_view_sql("t_log", &["a".into(), "b".into()]);
+    fn state_view_folds_only_logs_with_retractions() {
+        let sql = state_view_sql("t_log", &["a".into(), "b".into()], true);
         assert_eq!(sql, "SELECT \"a\", \"b\" FROM \"t_log\" GROUP BY \"a\", \"b\" HAVING SUM(diff) > 0");
+        let sql = state_view_sql("t_log", &["a".into(), "b".into()], false);
+        assert_eq!(sql, "SELECT \"a\", \"b\" FROM \"t_log\" WHERE diff > 0");
     }
 }
