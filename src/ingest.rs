@@ -124,6 +124,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     };
     let committer = Arc::new(committer);
     let restored = Arc::new(Mutex::new(Some(restored)));
+    let plan_epochs = plan.last_epoch;
     let plan = Arc::new(plan);
     let source_opts = Arc::new(args.source.clone());
 
@@ -207,6 +208,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     println!("job {job_id}");
     match t.epochs {
         Some((first, last)) => println!("  epochs     {first}..={last} committed by this run"),
+        None if plan_epochs == 0 => println!("  epochs     nothing to do: no input files found"),
         None => println!("  epochs     nothing to do: every epoch is already committed"),
     }
     println!("  inputs     {}", t.inputs);
