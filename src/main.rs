@@ -31,6 +31,20 @@ enum Command {
     Ingest(Box<IngestCli>),
     /// Run SQL over the tables under --data (`<name>` current state, `<name>_log` change log).
     Sql(SqlCli),
+    /// Print the entities found in a passage (so far: reign-era dates).
+    Entities(EntitiesCli),
+}
+
+#[derive(Args, Debug)]
+struct EntitiesCli {
+    /// The passage.
+    text: String,
+    /// The dynasty of the document the passage comes from, used to resolve reused eras.
+    #[arg(long)]
+    dynasty: Option<String>,
+    /// table or json.
+    #[arg(long, default_value = "table")]
+    format: String,
 }
 
 #[derive(Args, Debug)]
@@ -118,6 +132,7 @@ fn main() -> anyhow::Result<()> {
     let code = match cli.command {
         Command::Ingest(a) => ingest::run(ingest_args(*a)?)?,
         Command::Sql(a) => sql(a)?,
+        Command::Entities(a) => entities(a)?,
     };
     std::process::exit(code);
 }
@@ -164,6 +179,43 @@ fn sql(a: SqlCli) -> anyhow::Result<i32> {
     print!("{text}");
     if !text.ends_with('\n') {
         println!();
+    }
+    Ok(0)
+}
+
+fn entities(a: EntitiesCli) -> anyhow::Result<i32> {
+    let found = wenflow_operators::entities::find_era_dates(&a.text, a.dynasty.as_deref());
+    let rows: Vec<serde_json::Value> = found
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "kind": "ERA_DATE", "text": d.text, "norm": d.norm, "years": d.years, "dynasties": d.dynasties,
+                "start": d.start, "end": d.end, "ambiguous": d.ambiguous,
+            })
+        })
+        .collect();
+    match a.format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&rows)?),
+        "table" => {
+            println!(
+                "{:<9} {:<16} {:<14} {:>5}..{:<5} {:<10} years",
+                "kind", "text", "norm", "start", "end", "ambiguous"
+            );
+            for d in &found {
+                let years = d.years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+                println!(
+                    "{:<9} {:<16} {:<14} {:>5}..{:<5} {:<10} {years} ({})",
+                    "ERA_DATE",
+                    d.text,
+                    d.norm,
+                    d.start,
+                    d.end,
+                    d.ambiguous,
+                    d.dynasties.join(", ")
+                );
+            }
+        }
+        other => anyhow::bail!("unknown format {other:?} (table or json)"),
     }
     Ok(0)
 }

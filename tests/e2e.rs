@@ -5,6 +5,7 @@
 
 mod e2e {
     pub mod cluster;
+    pub mod entities;
     pub mod ingest;
     pub mod poetry;
     pub mod readers;

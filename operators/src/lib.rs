@@ -3,9 +3,11 @@
 //!
 //! - [`clean`]: Unicode normalisation, whitespace, layout line joins, the content hash.
 //! - [`dedup`]: exact duplicates by content hash.
+//! - [`entities`]: reign-era dates (persons, places and offices follow).
 
 pub mod clean;
 pub mod dedup;
+pub mod entities;
 pub mod error;
 
 pub use error::{OperatorError, Result};
