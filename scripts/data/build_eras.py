@@ -32,7 +32,32 @@ FIXES = {
     "672": (927, 929, "南平 adopted 吳's running 乾貞 era (元年 927); the row gave the adoption year 928"),
     "761": (936, 944, "吳越 used 後晉's running 天福 era (元年 936); the row gave 941"),
     "738": (943, 951, "楚 adopted 南唐's running 保大 era (元年 943); the row gave the adoption year 950"),
+    "629": (1321, 1323, "元 至治 ran 1321-1323; the table's end year 1223 is a typo"),
 }
+
+# Rows whose years are right (checked against the standard chronology) but whose Julian
+# day numbers are not: the day numbers are dropped from the output.
+JDN_FAULTS = {
+    "18": "本始元年 is 73 BC as the row says; its day numbers point to 87 BC",
+    "217": "西秦 更始元年 is 409 as the row says; its start day points to 400",
+    "235": "北涼 義和元年 is 431 as the row says; its start day points to 461",
+    "510": "宋 端拱元年 is 988 as the row says; its start day points to 986",
+}
+
+
+def jdn_year(jdn):
+    """Astronomical year of a Julian day number (Julian calendar before 1582-10-15)."""
+    j = int(float(jdn) + 0.5)
+    if j >= 2299161:
+        a = j + 32044
+        b = (4 * a + 3) // 146097
+        c = a - 146097 * b // 4
+    else:
+        b, c = 0, j + 32082
+    d = (4 * c + 3) // 1461
+    e = c - 1461 * d // 4
+    m = (5 * e + 2) // 153
+    return 100 * b + d - 4800 + m // 10
 
 
 def unihan_simplified(path="/usr/share/unicode/Unihan_Variants.txt.bz2"):
@@ -90,6 +115,7 @@ def main():
 
     eras = []
     applied = set()
+    problems = []
     for r in rows(read, "era_table.csv"):
         if not r["era_name"]:
             continue  # reigns counted without an era name (秦, 西漢 before 建元)
@@ -98,6 +124,13 @@ def main():
         if r["era_id"] in FIXES:
             first, last, note = FIXES[r["era_id"]]
             applied.add(r["era_id"])
+        # Sanity: a positive length, and the first day of the segment inside the era's years.
+        if r["era_id"] in JDN_FAULTS:
+            r["era_start_jdn"] = r["era_end_jdn"] = ""
+            note = JDN_FAULTS[r["era_id"]] + " (day numbers dropped)"
+        seg = jdn_year(r["era_start_jdn"]) if r["era_start_jdn"] else first
+        if last < first or seg < first - 1 or seg > last + 1:
+            problems.append(f"era row {r['era_id']} {r['era_name']} {first}-{last}, segment starts in {seg}")
         ruler = intish(r["ruler_id"])
         dyn = dynasties.get(r["dyn_id"], {})
         eras.append({
@@ -116,6 +149,8 @@ def main():
             "cal_stream": intish(r["cal_stream"]),
             "fix": note,
         })
+    if problems:
+        sys.exit("rows that disagree with their own days (add a fix):\n" + "\n".join(problems))
     missing = set(FIXES) - applied
     if missing:
         sys.exit(f"fixes not applied (rows missing): {sorted(missing)}")

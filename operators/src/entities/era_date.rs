@@ -35,7 +35,6 @@ pub struct EraDate {
     pub norm: String,
 }
 
-const LONGEST_ERA: usize = 4;
 const LONGEST_PREFIX: usize = 8;
 /// How far (in characters) a dynasty name may stand from a date and still resolve it.
 const NEARBY: usize = 40;
@@ -48,11 +47,16 @@ fn digit(c: char) -> Option<u32> {
     })
 }
 
-/// Parses a year number at `chars[i..]` that ends right before `年`. Returns the number
-/// and the index of `年`.
+/// 年, or 載 as 天寶 and 至德 counted their years (天寶十四載).
+fn is_year_char(c: Option<&char>) -> bool {
+    matches!(c, Some('年' | '載' | '载'))
+}
+
+/// Parses a year number at `chars[i..]` that ends right before `年` (or `載`). Returns the
+/// number and the index of `年`.
 fn year_number(chars: &[char], i: usize) -> Option<(u32, usize)> {
     if chars.get(i) == Some(&'元') {
-        return (chars.get(i + 1) == Some(&'年')).then_some((1, i + 1));
+        return is_year_char(chars.get(i + 1)).then_some((1, i + 1));
     }
     let (mut total, mut cur, mut j) = (0u32, 0u32, i);
     while let Some(&c) = chars.get(j) {
@@ -71,7 +75,7 @@ fn year_number(chars: &[char], i: usize) -> Option<(u32, usize)> {
         j += 1;
     }
     let n = total + cur;
-    (j > i && n > 0 && chars.get(j) == Some(&'年')).then_some((n, j))
+    (j > i && n > 0 && is_year_char(chars.get(j))).then_some((n, j))
 }
 
 /// Parses an optional month after `年` at `chars[i..]`: 正月, 三月, 閏三月, 十二月.
@@ -99,7 +103,7 @@ pub fn find_era_dates(text: &str, dynasty: Option<&str>) -> Vec<EraDate> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let found = (2..=LONGEST_ERA).rev().filter(|len| i + len <= chars.len()).find_map(|len| {
+        let found = (2..=table.longest_era).rev().filter(|len| i + len <= chars.len()).find_map(|len| {
             let name = slice(i, i + len);
             let rows = table.by_name.get(&name)?;
             let (n, nian) = year_number(&chars, i + len)?;

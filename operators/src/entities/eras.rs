@@ -44,6 +44,8 @@ pub struct EraTable {
     pub dynasty_ids: HashMap<String, BTreeSet<u32>>,
     /// Ruler name (traditional or simplified) → ruler ids.
     pub ruler_ids: HashMap<String, BTreeSet<u32>>,
+    /// Length in characters of the longest era name (西夏's 天授禮法延祚 has six).
+    pub longest_era: usize,
 }
 
 fn tsv(text: &str) -> impl Iterator<Item = Vec<&str>> {
@@ -116,7 +118,8 @@ impl EraTable {
             ruler_ids.entry(c[1].to_owned()).or_default().insert(id);
             ruler_ids.entry(c[2].to_owned()).or_default().insert(id);
         }
-        EraTable { eras, by_name, dynasty_ids, ruler_ids }
+        let longest_era = by_name.keys().map(|k| k.chars().count()).max().unwrap_or(2);
+        EraTable { eras, by_name, dynasty_ids, ruler_ids, longest_era }
     }
 }
 
