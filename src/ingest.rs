@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use wenflow_connectors::delta::{DeltaCommitter, Output, RunTotals, restore_documents};
+use wenflow_connectors::delta::{DeltaCommitter, Output, RunTotals, restore_documents, restore_entities};
 use wenflow_connectors::files::{self, SourceOptions};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_engine::progress::{Progress, Reporter};
@@ -77,10 +77,17 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
 
     let restored = if is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
         let docs = runtime.block_on(restore_documents(&output, resume - 1)).context("restoring committed documents")?;
-        tracing::info!(documents = docs.len(), upto_epoch = resume - 1, "restored committed state");
-        docs
+        let entities =
+            runtime.block_on(restore_entities(&output, resume - 1)).context("restoring committed entities")?;
+        tracing::info!(
+            documents = docs.len(),
+            entities = entities.len(),
+            upto_epoch = resume - 1,
+            "restored committed state"
+        );
+        (docs, entities)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
 
     let progress = Arc::new(Progress::default());
@@ -140,12 +147,17 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         let start = resume.saturating_sub(1);
         h.records.advance_to(start);
         h.restored.advance_to(start);
+        h.restored_entities.advance_to(start);
         h.counts.advance_to(start);
         if index == 0
             && let Some(docs) = restored.lock().ok().and_then(|mut r| r.take())
         {
+            let (docs, entities) = docs;
             for (doc, n) in docs {
                 h.restored.update(doc, n as isize);
+            }
+            for (row, n) in entities {
+                h.restored_entities.update(row, n as isize);
             }
         }
 
@@ -155,6 +167,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         for epoch in resume..=plan.last_epoch {
             h.records.advance_to(epoch);
             h.restored.advance_to(epoch);
+            h.restored_entities.advance_to(epoch);
             h.counts.advance_to(epoch);
             let mut count = 0u64;
             for split in mine.iter().filter(|s| s.epoch == epoch) {
@@ -173,9 +186,11 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             h.counts.send(CommitMsg::Inputs { epoch, count });
             h.records.advance_to(epoch + 1);
             h.restored.advance_to(epoch + 1);
+            h.restored_entities.advance_to(epoch + 1);
             h.counts.advance_to(epoch + 1);
             h.records.flush();
             h.restored.flush();
+            h.restored_entities.flush();
             let probe = h.probe.clone();
             worker.step_or_park_while(Some(PARK), || probe.less_than(&epoch));
         }
@@ -214,6 +229,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     println!("  inputs     {}", t.inputs);
     println!("  documents  {}", rows("documents"));
     println!("  duplicates {}", rows("duplicates"));
+    println!("  entities   {}", rows("entities"));
     println!(
         "  failures   {}{}",
         rows("failures"),

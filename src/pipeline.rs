@@ -1,11 +1,12 @@
 //! The ingest dataflow, in one place.
 //!
 //! ```text
-//! records ─┬─ ok ──► clean ──┬──────────► resolve ids ─┬─► documents ─► write(documents) ─┐
-//!          │                 │  restored ──┘           │                                 │
-//!          │                 │                         └─► exact dups ─► write(duplicates)┤
-//!          └─ err ───────────┴─ filtered ─── id conflicts ──────────► write(failures) ───┤
-//!                                                     input counts ──────────────────────┴─► commit ─► probe
+//! records ─┬─ ok ──► clean ──┬──────────► resolve ids ─┬─► documents ─► write(documents) ──────────┐
+//!          │                 │  restored ──┘           ├─► exact dups ─► write(duplicates) ────────┤
+//!          │                 │                         └─► entities ─┬─► write(entities) ──────────┤
+//!          │                 │              restored entities ──────┴─► entity counts ─► write ───┤
+//!          └─ err ───────────┴─ filtered ─── id conflicts ─────────────► write(failures) ──────────┤
+//!                                                            input counts ──────────────────────────┴─► commit ─► probe
 //! ```
 
 use std::collections::BTreeMap;
@@ -20,8 +21,8 @@ use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
 use wenflow_engine::split::split_results;
-use wenflow_engine::{Document, DuplicateRow, Epoch, Failure};
-use wenflow_operators::{clean, dedup};
+use wenflow_engine::{Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure};
+use wenflow_operators::{clean, dedup, entities};
 
 /// Where each table's writer puts its parts, and what the table already holds.
 #[derive(Clone)]
@@ -38,8 +39,10 @@ pub struct SinkTargets {
 pub struct Handles {
     /// Records read by this worker's sources.
     pub records: InputSession<Epoch, SourceRecord, isize>,
-    /// Committed documents restored on resume (already clean).
+    /// Committed documents restored on resume (ids and content hashes).
     pub restored: InputSession<Epoch, Document, isize>,
+    /// Committed entity rows restored on resume.
+    pub restored_entities: InputSession<Epoch, EntityRow, isize>,
     /// Input record counts per epoch, for the run's accounting.
     pub counts: InputHandleVec<Epoch, CommitMsg>,
     /// Frontier of committed epochs.
@@ -51,12 +54,15 @@ pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<D
     let worker = scope.index();
     let (records_in, records) = scope.new_collection::<SourceRecord, isize>();
     let (restored_in, restored) = scope.new_collection::<Document, isize>();
-    let (counts_in, counts) = scope.new_input::<Vec<CommitMsg>>();
+    let (restored_entities_in, restored_entities) = scope.new_collection::<EntityRow, isize>();
+    let (counts_in, inputs) = scope.new_input::<Vec<CommitMsg>>();
 
     let (read, read_failures) = split_results(records);
     let (cleaned, filtered) = clean::clean(read);
     let (documents, id_conflicts) = resolve_ids(cleaned.concat(restored));
     let duplicates = dedup::exact_duplicates(documents.clone());
+    let mentions = entities::entities(documents.clone()).concat(restored_entities);
+    let counts = entities::entity_counts(mentions.clone());
     let failures = read_failures.concat(filtered).concat(id_conflicts);
 
     let writer = |table: &'static str| {
@@ -70,7 +76,18 @@ pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<D
     let (s, r, w, c) = writer(Failure::TABLE);
     let fail_parts = write_epochs(failures, DeltaPartWriter::<Failure>::new(s, r, w, c));
 
-    let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, counts]);
+    let (s, r, w, c) = writer(EntityRow::TABLE);
+    let entity_parts = write_epochs(mentions, DeltaPartWriter::<EntityRow>::new(s, r, w, c));
+    let (s, r, w, c) = writer(EntityCount::TABLE);
+    let count_parts = write_epochs(counts, DeltaPartWriter::<EntityCount>::new(s, r, w, c));
+
+    let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, entity_parts, count_parts, inputs]);
     let (probe, _) = commit_epochs(msgs, committer).probe();
-    Handles { records: records_in, restored: restored_in, counts: counts_in, probe }
+    Handles {
+        records: records_in,
+        restored: restored_in,
+        restored_entities: restored_entities_in,
+        counts: counts_in,
+        probe,
+    }
 }

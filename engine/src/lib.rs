@@ -21,7 +21,9 @@ pub mod sink;
 pub mod split;
 
 pub use error::{EngineError, Result};
-pub use record::{Document, DuplicateKind, DuplicateRow, Failure, LineBreaks, SourcePos, Stage};
+pub use record::{
+    Document, DuplicateKind, DuplicateRow, EntityCount, EntityKind, EntityRow, Failure, LineBreaks, SourcePos, Stage,
+};
 
 /// A batch or stream epoch: the unit of atomic, idempotent commits.
 pub type Epoch = u64;

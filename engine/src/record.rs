@@ -156,3 +156,83 @@ pub struct DuplicateRow {
     /// Similarity to the representative, in millionths (1_000_000 = identical).
     pub similarity_ppm: u32,
 }
+
+/// The kinds of entity mentions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum EntityKind {
+    /// A dynasty or regime name.
+    Dynasty,
+    /// A reign-era date, normalised to a year.
+    EraDate,
+    /// A ruler.
+    Ruler,
+    /// A person.
+    Person,
+    /// A place.
+    Place,
+    /// An office or title.
+    Office,
+}
+
+impl EntityKind {
+    /// The name stored in the `entities` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Dynasty => "DYNASTY",
+            EntityKind::EraDate => "ERA_DATE",
+            EntityKind::Ruler => "RULER",
+            EntityKind::Person => "PERSON",
+            EntityKind::Place => "PLACE",
+            EntityKind::Office => "OFFICE",
+        }
+    }
+
+    /// The kind named `s` in the `entities` table.
+    pub fn parse(s: &str) -> Option<EntityKind> {
+        [
+            EntityKind::Dynasty,
+            EntityKind::EraDate,
+            EntityKind::Ruler,
+            EntityKind::Person,
+            EntityKind::Place,
+            EntityKind::Office,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One entity mention in a document: a row of the `entities` table. An ambiguous mention
+/// has one row per candidate reading (e.g. per candidate year), all marked `ambiguous`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntityRow {
+    /// The document.
+    pub doc_id: String,
+    /// What kind of entity.
+    pub kind: EntityKind,
+    /// The mention as written.
+    pub text: String,
+    /// Normal form (e.g. `唐貞觀3年`).
+    pub norm: String,
+    /// The year, for dates (astronomical: 0 = 1 BC).
+    pub year: Option<i32>,
+    /// First character, as an offset in characters of the clean text.
+    pub start: u32,
+    /// One past the last character.
+    pub end: u32,
+    /// Confidence in millionths.
+    pub confidence_ppm: u32,
+    /// More than one reading remains.
+    pub ambiguous: bool,
+}
+
+/// How many documents mention an entity: a row of the `entity_counts` table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct EntityCount {
+    /// What kind of entity.
+    pub kind: EntityKind,
+    /// Its normal form.
+    pub norm: String,
+    /// Documents that mention it.
+    pub documents: i64,
+}

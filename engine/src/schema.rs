@@ -5,12 +5,14 @@
 
 use std::sync::{Arc, LazyLock};
 
-use arrow::array::{ArrayRef, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-use crate::record::{Document, DuplicateRow, Failure};
+use crate::record::{Document, DuplicateRow, EntityCount, EntityRow, Failure};
 use crate::{Epoch, Result};
 
 /// Column name of the epoch in every table.
@@ -283,8 +285,85 @@ impl TableRow for RunRow {
     }
 }
 
-/// Names of the tables every batch job writes, in commit order.
-pub const TABLES: [&str; 4] = ["documents", "duplicates", "failures", "runs"];
+static ENTITIES: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_time_diff(vec![
+        utf8("doc_id", false),
+        utf8("kind", false),
+        utf8("text", false),
+        utf8("norm", false),
+        Field::new("year", DataType::Int32, true),
+        Field::new("start", DataType::Int32, false),
+        Field::new("end", DataType::Int32, false),
+        Field::new("confidence", DataType::Float64, false),
+        Field::new("ambiguous", DataType::Boolean, false),
+    ])
+});
+
+impl TableRow for EntityRow {
+    const TABLE: &'static str = "entities";
+
+    fn schema() -> SchemaRef {
+        ENTITIES.clone()
+    }
+
+    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+        let (mut doc_id, mut kind, mut text, mut norm) =
+            (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+        let (mut year, mut start, mut end) = (Int32Builder::new(), Int32Builder::new(), Int32Builder::new());
+        let (mut confidence, mut ambiguous) = (Float64Builder::new(), BooleanBuilder::new());
+        for (e, _, _) in rows {
+            doc_id.append_value(&e.doc_id);
+            kind.append_value(e.kind.as_str());
+            text.append_value(&e.text);
+            norm.append_value(&e.norm);
+            year.append_option(e.year);
+            start.append_value(i32::try_from(e.start).unwrap_or(i32::MAX));
+            end.append_value(i32::try_from(e.end).unwrap_or(i32::MAX));
+            confidence.append_value(f64::from(e.confidence_ppm) / 1_000_000.0);
+            ambiguous.append_value(e.ambiguous);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(doc_id.finish()),
+            Arc::new(kind.finish()),
+            Arc::new(text.finish()),
+            Arc::new(norm.finish()),
+            Arc::new(year.finish()),
+            Arc::new(start.finish()),
+            Arc::new(end.finish()),
+            Arc::new(confidence.finish()),
+            Arc::new(ambiguous.finish()),
+        ];
+        finish(Self::schema(), columns, rows)
+    }
+}
+
+static ENTITY_COUNTS: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_time_diff(vec![utf8("kind", false), utf8("norm", false), Field::new("documents", DataType::Int64, false)])
+});
+
+impl TableRow for EntityCount {
+    const TABLE: &'static str = "entity_counts";
+
+    fn schema() -> SchemaRef {
+        ENTITY_COUNTS.clone()
+    }
+
+    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+        let (mut kind, mut norm, mut documents) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
+        for (c, _, _) in rows {
+            kind.append_value(c.kind.as_str());
+            norm.append_value(&c.norm);
+            documents.append_value(c.documents);
+        }
+        let columns: Vec<ArrayRef> =
+            vec![Arc::new(kind.finish()), Arc::new(norm.finish()), Arc::new(documents.finish())];
+        finish(Self::schema(), columns, rows)
+    }
+}
+
+/// The tables every epoch commits, in commit order. A job resumes after the last epoch
+/// all of them hold.
+pub const DATA_TABLES: [&str; 5] = ["documents", "duplicates", "failures", "entities", "entity_counts"];
 
 #[cfg(test)]
 mod tests {

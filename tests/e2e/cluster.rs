@@ -4,10 +4,12 @@ use std::path::Path;
 
 use super::support::{generated_jsonl, ingest, sql_csv, wenflow};
 
-const LOG_QUERIES: [&str; 3] = [
+const LOG_QUERIES: [&str; 5] = [
     "SELECT * FROM documents_log ORDER BY doc_id, time, diff",
     "SELECT * FROM duplicates_log ORDER BY doc_id, time, diff",
     "SELECT * FROM failures_log ORDER BY source, time, diff",
+    "SELECT * FROM entities_log ORDER BY doc_id, start, year, time, diff",
+    "SELECT * FROM entity_counts_log ORDER BY kind, norm, time, diff, documents",
 ];
 
 fn tables(out: &Path) -> Vec<String> {
@@ -62,6 +64,8 @@ fn one_worker_two_workers_and_two_processes_agree() {
     assert!(epochs >= 3, "the job should span several epochs, got {epochs}");
     let expected = tables(&one);
     assert!(expected[1].lines().count() > 100, "the corpus has exact duplicates");
+    assert!(expected[3].lines().count() > 100, "the corpus has era dates");
+    assert!(expected[4].lines().count() > 3, "entity counts change over the epochs");
     assert_eq!(tables(&two), expected, "-w 2 differs from -w 1");
     assert_eq!(tables(&procs), expected, "-n 2 differs from -w 1");
 }

@@ -9,6 +9,8 @@ fn logs(out: &Path) -> Vec<String> {
         "documents_log ORDER BY doc_id, time",
         "duplicates_log ORDER BY doc_id, time, diff",
         "failures_log ORDER BY source, time",
+        "entities_log ORDER BY doc_id, start, year, time, diff",
+        "entity_counts_log ORDER BY kind, norm, time, diff, documents",
     ]
     .iter()
     .map(|q| sql_csv(out, &format!("SELECT * FROM {q}")))
@@ -16,7 +18,7 @@ fn logs(out: &Path) -> Vec<String> {
 }
 
 fn delta_versions(out: &Path) -> Vec<usize> {
-    ["documents", "duplicates", "failures", "runs"]
+    ["documents", "duplicates", "failures", "entities", "entity_counts", "runs"]
         .iter()
         .map(|t| std::fs::read_dir(out.join(t).join("_delta_log")).map(|d| d.count()).unwrap_or(0))
         .collect()

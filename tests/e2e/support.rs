@@ -85,9 +85,9 @@ pub fn corpus() -> PathBuf {
 pub fn generated_jsonl(path: &Path, n: usize) {
     let pool = [
         "床前明月光，疑是地上霜。",
-        "白日依山盡，黃河入海流。",
+        "貞觀三年，天下大稔。",
         "春眠不覺曉，處處聞啼鳥。",
-        "千山鳥飛絕，萬徑人蹤滅。",
+        "開元二十三年，乾祐三年，萬徑人蹤滅。",
     ];
     let mut s = String::new();
     for i in 0..n {

@@ -166,9 +166,7 @@ impl EpochCommitter for DeltaCommitter {
     fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> wenflow_engine::Result<()> {
         let started = std::time::Instant::now();
         let mut any = false;
-        for name in
-            [wenflow_engine::Document::TABLE, wenflow_engine::DuplicateRow::TABLE, wenflow_engine::Failure::TABLE]
-        {
+        for name in wenflow_engine::schema::DATA_TABLES {
             if self.output.committed.get(name).copied().flatten().is_some_and(|c| epoch <= c) {
                 continue;
             }

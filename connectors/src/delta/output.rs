@@ -10,8 +10,9 @@ use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, ObjectStore};
 use url::Url;
+use wenflow_engine::schema::DATA_TABLES;
 use wenflow_engine::schema::{RunRow, TableRow};
-use wenflow_engine::{Document, DuplicateRow, Failure};
+use wenflow_engine::{Document, DuplicateRow, EntityCount, EntityRow, Failure};
 
 use crate::{ConnectorError, Result};
 
@@ -38,11 +39,13 @@ pub struct Output {
     pub committed: BTreeMap<&'static str, Option<u64>>,
 }
 
-fn schemas() -> [(&'static str, SchemaRef); 4] {
+fn schemas() -> [(&'static str, SchemaRef); 6] {
     [
         (Document::TABLE, Document::schema()),
         (DuplicateRow::TABLE, DuplicateRow::schema()),
         (Failure::TABLE, Failure::schema()),
+        (EntityRow::TABLE, EntityRow::schema()),
+        (EntityCount::TABLE, EntityCount::schema()),
         (RunRow::TABLE, RunRow::schema()),
     ]
 }
@@ -80,8 +83,8 @@ impl Output {
     /// The first epoch that some data table does not hold yet (`first_epoch` if none
     /// holds anything). Epochs before it are not read again.
     pub fn resume_epoch(&self, first_epoch: u64) -> u64 {
-        let data = [Document::TABLE, DuplicateRow::TABLE, Failure::TABLE];
-        data.iter()
+        DATA_TABLES
+            .iter()
             .map(|t| self.committed.get(t).copied().flatten().map_or(first_epoch, |e| e + 1))
             .min()
             .unwrap_or(first_epoch)

@@ -4,7 +4,7 @@ use arrow::array::AsArray;
 use arrow::datatypes::Int64Type;
 use deltalake::datafusion::prelude::SessionContext;
 use wenflow_engine::schema::TableRow;
-use wenflow_engine::{Document, Epoch};
+use wenflow_engine::{Document, EntityKind, EntityRow, Epoch};
 
 use super::output::Output;
 use crate::{ConnectorError, Result};
@@ -49,4 +49,52 @@ pub async fn restore_documents(output: &Output, upto: Epoch) -> Result<Vec<(Docu
         }
     }
     Ok(docs)
+}
+
+/// The entity rows of the job's output as of epoch `upto` (diffs folded), with their
+/// multiplicity, so that `entity_counts` continues from the committed counts.
+pub async fn restore_entities(output: &Output, upto: Epoch) -> Result<Vec<(EntityRow, i64)>> {
+    let Some(table) = output.tables.get(EntityRow::TABLE) else {
+        return Ok(Vec::new());
+    };
+    let ctx = SessionContext::new();
+    table.update_datafusion_session(&ctx.state()).map_err(query_err)?;
+    let provider = table.table_provider().await.map_err(query_err)?;
+    ctx.register_table("entities_log", provider).map_err(query_err)?;
+    let cols = "doc_id, kind, text, norm, year, start, \"end\", confidence, ambiguous";
+    let sql = format!(
+        "SELECT {cols}, CAST(SUM(diff) AS BIGINT) AS n FROM entities_log WHERE time <= {upto} GROUP BY {cols} HAVING SUM(diff) <> 0"
+    );
+    let batches = ctx.sql(&sql).await.map_err(query_err)?.collect().await.map_err(query_err)?;
+    let mut rows = Vec::new();
+    for batch in batches {
+        let utf8 = |i: usize| -> Result<arrow::array::StringArray> {
+            let col = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)?;
+            Ok(col.as_string::<i32>().clone())
+        };
+        let (doc_id, kind, text, norm) = (utf8(0)?, utf8(1)?, utf8(2)?, utf8(3)?);
+        let year = batch.column(4).as_primitive::<arrow::datatypes::Int32Type>();
+        let start = batch.column(5).as_primitive::<arrow::datatypes::Int32Type>();
+        let end = batch.column(6).as_primitive::<arrow::datatypes::Int32Type>();
+        let confidence = batch.column(7).as_primitive::<arrow::datatypes::Float64Type>();
+        let ambiguous = batch.column(8).as_boolean();
+        let n = batch.column(9).as_primitive::<Int64Type>();
+        for r in 0..batch.num_rows() {
+            let Some(kind) = EntityKind::parse(kind.value(r)) else { continue };
+            let row = EntityRow {
+                doc_id: doc_id.value(r).to_owned(),
+                kind,
+                text: text.value(r).to_owned(),
+                norm: norm.value(r).to_owned(),
+                year: arrow::array::Array::is_valid(year, r).then(|| year.value(r)),
+                start: u32::try_from(start.value(r)).unwrap_or(0),
+                end: u32::try_from(end.value(r)).unwrap_or(0),
+                confidence_ppm: (confidence.value(r) * 1_000_000.0).round() as u32,
+                ambiguous: ambiguous.value(r),
+            };
+            rows.push((row, n.value(r)));
+        }
+    }
+    rows.sort();
+    Ok(rows)
 }
