@@ -21,7 +21,7 @@ use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
 use wenflow_engine::split::split_results;
-use wenflow_engine::{Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure};
+use wenflow_engine::{Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, Shared};
 use wenflow_operators::{clean, dedup, entities};
 
 /// Where each table's writer puts its parts, and what the table already holds.
@@ -70,7 +70,7 @@ pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<D
         (store, targets.runtime.clone(), worker, targets.committed.get(table).copied().flatten())
     };
     let (s, r, w, c) = writer(Document::TABLE);
-    let doc_parts = write_epochs(documents, DeltaPartWriter::<Document>::new(s, r, w, c));
+    let doc_parts = write_epochs(documents, DeltaPartWriter::<Shared<Document>>::new(s, r, w, c));
     let (s, r, w, c) = writer(DuplicateRow::TABLE);
     let dup_parts = write_epochs(duplicates, DeltaPartWriter::<DuplicateRow>::new(s, r, w, c));
     let (s, r, w, c) = writer(Failure::TABLE);

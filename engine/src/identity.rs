@@ -19,10 +19,10 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 
 use crate::Epoch;
-use crate::record::{Document, Failure, SourcePos, Stage};
+use crate::record::{Document, Failure, Shared, SourcePos, Stage};
 use crate::split::split_results;
 
-type Resolved = (Result<Document, Failure>, Epoch, isize);
+type Resolved = (Result<Shared<Document>, Failure>, Epoch, isize);
 /// An epoch's updates waiting for the frontier, with the capability to answer them.
 type Pending = (Capability<Epoch>, Vec<(Document, isize)>);
 
@@ -32,9 +32,10 @@ fn rejected(doc: &Document) -> Failure {
 }
 
 /// Splits `docs` into the owning version of each `doc_id` and failures for the others.
+/// Owners come out [`Shared`]: the stages after this one read them without copying.
 pub fn resolve_ids<'s>(
     docs: VecCollection<'s, Epoch, Document>,
-) -> (VecCollection<'s, Epoch, Document>, VecCollection<'s, Epoch, Failure>) {
+) -> (VecCollection<'s, Epoch, Shared<Document>>, VecCollection<'s, Epoch, Failure>) {
     let pact = Exchange::new(|(d, _, _): &(Document, Epoch, isize)| d.doc_id.hashed());
     let resolved = docs.inner.unary_frontier::<timely::container::CapacityContainerBuilder<Vec<Resolved>>, _, _, _>(
         pact,
@@ -61,7 +62,7 @@ pub fn resolve_ids<'s>(
                         if diff < 0 {
                             if owners.get(&doc.doc_id) == Some(&doc.pos) {
                                 owners.remove(&doc.doc_id);
-                                session.give((Ok(doc), epoch, diff));
+                                session.give((Ok(Shared::new(doc)), epoch, diff));
                             } else {
                                 session.give((Err(rejected(&doc)), epoch, diff));
                             }
@@ -72,7 +73,7 @@ pub fn resolve_ids<'s>(
                             if diff > 1 {
                                 session.give((Err(rejected(&doc)), epoch, diff - 1));
                             }
-                            session.give((Ok(doc), epoch, 1));
+                            session.give((Ok(Shared::new(doc)), epoch, 1));
                         }
                     }
                 }

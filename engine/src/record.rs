@@ -6,8 +6,9 @@
 //! cross process boundaries.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Where a record came from, in the deterministic order of the input plan.
 ///
@@ -235,4 +236,41 @@ pub struct EntityCount {
     pub norm: String,
     /// Documents that mention it.
     pub documents: i64,
+}
+
+/// A record behind an `Arc`: a stream with several consumers hands each a pointer instead
+/// of a copy of the text. Serialises as the record itself.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> Shared<T> {
+    /// A shared record.
+    pub fn new(value: T) -> Self {
+        Shared(Arc::new(value))
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::borrow::Borrow<T> for Shared<T> {
+    fn borrow(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.as_ref().serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(|t| Shared(Arc::new(t)))
+    }
 }

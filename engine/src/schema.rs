@@ -12,7 +12,9 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-use crate::record::{Document, DuplicateRow, EntityCount, EntityRow, Failure};
+use std::borrow::Borrow;
+
+use crate::record::{Document, DuplicateRow, EntityCount, EntityRow, Failure, Shared};
 use crate::{Epoch, Result};
 
 /// Column name of the epoch in every table.
@@ -26,8 +28,22 @@ pub trait TableRow: Sized + 'static {
     const TABLE: &'static str;
     /// The table's Arrow schema, `time` and `diff` included as the last two columns.
     fn schema() -> SchemaRef;
-    /// Converts updates into one batch of [`TableRow::schema`].
-    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch>;
+    /// Converts updates (of records or of anything that borrows as one, such as a
+    /// [`Shared`] record) into one batch of [`TableRow::schema`].
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch>;
+}
+
+impl<T: TableRow> TableRow for Shared<T> {
+    const TABLE: &'static str = T::TABLE;
+
+    fn schema() -> SchemaRef {
+        T::schema()
+    }
+
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
+        let inner: Vec<(&T, Epoch, i64)> = rows.iter().map(|(r, t, d)| (&*r.borrow().0, *t, *d)).collect();
+        T::to_batch(&inner)
+    }
 }
 
 fn with_time_diff(mut fields: Vec<Field>) -> SchemaRef {
@@ -75,7 +91,7 @@ impl TableRow for Document {
         DOCUMENTS.clone()
     }
 
-    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
         let n = rows.len();
         let mut doc_id = StringBuilder::with_capacity(n, n * 40);
         let mut source = StringBuilder::with_capacity(n, n * 40);
@@ -84,10 +100,12 @@ impl TableRow for Document {
         let mut collection = StringBuilder::new();
         let mut dynasty = StringBuilder::new();
         let mut extra = StringBuilder::new();
-        let mut text = StringBuilder::with_capacity(n, rows.iter().map(|r| r.0.text.len()).sum());
+        let mut text =
+            StringBuilder::with_capacity(n, rows.iter().map(|r| Borrow::<Document>::borrow(&r.0).text.len()).sum());
         let mut chars = Int64Builder::with_capacity(n);
         let mut hash = StringBuilder::with_capacity(n, n * 32);
         for (d, _, _) in rows {
+            let d: &Document = d.borrow();
             doc_id.append_value(&d.doc_id);
             source.append_value(&d.source);
             title.append_option(d.title.as_deref());
@@ -136,13 +154,14 @@ impl TableRow for Failure {
         FAILURES.clone()
     }
 
-    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
         let mut source = StringBuilder::new();
         let mut doc_id = StringBuilder::new();
         let mut stage = StringBuilder::new();
         let mut error = StringBuilder::new();
         let mut attempts = Int32Builder::new();
         for (f, _, _) in rows {
+            let f: &Failure = f.borrow();
             source.append_value(&f.source);
             doc_id.append_option(f.doc_id.as_deref());
             stage.append_value(f.stage.as_str());
@@ -176,12 +195,13 @@ impl TableRow for DuplicateRow {
         DUPLICATES.clone()
     }
 
-    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
         let mut doc_id = StringBuilder::new();
         let mut cluster_id = StringBuilder::new();
         let mut kind = StringBuilder::new();
         let mut similarity = Float64Builder::new();
         for (r, _, _) in rows {
+            let r: &DuplicateRow = r.borrow();
             doc_id.append_value(&r.doc_id);
             cluster_id.append_value(&r.cluster_id);
             kind.append_value(r.kind.as_str());
@@ -251,7 +271,7 @@ impl TableRow for RunRow {
         RUNS.clone()
     }
 
-    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
         let mut run_id = StringBuilder::new();
         let mut job_id = StringBuilder::new();
         let mut mode = StringBuilder::new();
@@ -260,6 +280,7 @@ impl TableRow for RunRow {
         let mut ints: Vec<Int64Builder> = (0..6).map(|_| Int64Builder::new()).collect();
         let mut config = StringBuilder::new();
         for (r, _, _) in rows {
+            let r: &RunRow = r.borrow();
             run_id.append_value(&r.run_id);
             job_id.append_value(&r.job_id);
             mode.append_value(&r.mode);
@@ -306,12 +327,13 @@ impl TableRow for EntityRow {
         ENTITIES.clone()
     }
 
-    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
         let (mut doc_id, mut kind, mut text, mut norm) =
             (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
         let (mut year, mut start, mut end) = (Int32Builder::new(), Int32Builder::new(), Int32Builder::new());
         let (mut confidence, mut ambiguous) = (Float64Builder::new(), BooleanBuilder::new());
         for (e, _, _) in rows {
+            let e: &EntityRow = e.borrow();
             doc_id.append_value(&e.doc_id);
             kind.append_value(e.kind.as_str());
             text.append_value(&e.text);
@@ -348,9 +370,10 @@ impl TableRow for EntityCount {
         ENTITY_COUNTS.clone()
     }
 
-    fn to_batch(rows: &[(Self, Epoch, i64)]) -> Result<RecordBatch> {
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
         let (mut kind, mut norm, mut documents) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
         for (c, _, _) in rows {
+            let c: &EntityCount = c.borrow();
             kind.append_value(c.kind.as_str());
             norm.append_value(&c.norm);
             documents.append_value(c.documents);

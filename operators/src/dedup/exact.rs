@@ -1,5 +1,7 @@
 //! Exact duplicates: a differential reduce keyed by content hash.
 
+use std::borrow::Borrow;
+
 use differential_dataflow::VecCollection;
 use wenflow_engine::{Document, DuplicateKind, DuplicateRow, Epoch};
 
@@ -22,16 +24,20 @@ pub fn exact_clusters(members: &[&str]) -> Vec<DuplicateRow> {
 }
 
 /// Rows of the `duplicates` table for documents with identical content (kind `exact`).
-pub fn exact_duplicates<'s>(docs: VecCollection<'s, Epoch, Document>) -> VecCollection<'s, Epoch, DuplicateRow> {
-    docs.map(|d| (d.content_hash, d.doc_id))
-        .reduce_named(
-            "ExactDuplicates",
-            |_hash, input: &[(&String, isize)], output: &mut Vec<(DuplicateRow, isize)>| {
-                let members: Vec<&str> = input.iter().filter(|(_, n)| *n > 0).map(|(id, _)| id.as_str()).collect();
-                output.extend(exact_clusters(&members).into_iter().map(|r| (r, 1)));
-            },
-        )
-        .map(|(_hash, row)| row)
+/// Takes documents or anything that borrows as one (a `Shared` document).
+pub fn exact_duplicates<'s, D>(docs: VecCollection<'s, Epoch, D>) -> VecCollection<'s, Epoch, DuplicateRow>
+where
+    D: Borrow<Document> + Clone + 'static,
+{
+    docs.map(|d| {
+        let d: &Document = d.borrow();
+        (d.content_hash.clone(), d.doc_id.clone())
+    })
+    .reduce_named("ExactDuplicates", |_hash, input: &[(&String, isize)], output: &mut Vec<(DuplicateRow, isize)>| {
+        let members: Vec<&str> = input.iter().filter(|(_, n)| *n > 0).map(|(id, _)| id.as_str()).collect();
+        output.extend(exact_clusters(&members).into_iter().map(|r| (r, 1)));
+    })
+    .map(|(_hash, row)| row)
 }
 
 #[cfg(test)]

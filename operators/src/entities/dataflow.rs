@@ -1,6 +1,8 @@
 //! The entities stage as dataflow operators: mentions per document, and documents per
 //! entity maintained incrementally.
 
+use std::borrow::Borrow;
+
 use differential_dataflow::VecCollection;
 use wenflow_engine::{Document, EntityCount, EntityKind, EntityRow, Epoch};
 
@@ -30,9 +32,12 @@ pub fn document_entities(doc: &Document) -> Vec<EntityRow> {
     rows
 }
 
-/// Entity mentions of every document; follows retractions of documents.
-pub fn entities<'s>(docs: VecCollection<'s, Epoch, Document>) -> VecCollection<'s, Epoch, EntityRow> {
-    docs.flat_map(|d| document_entities(&d))
+/// Entity mentions of every document (or `Shared` document); follows retractions.
+pub fn entities<'s, D>(docs: VecCollection<'s, Epoch, D>) -> VecCollection<'s, Epoch, EntityRow>
+where
+    D: Borrow<Document> + Clone + 'static,
+{
+    docs.flat_map(|d| document_entities(d.borrow()))
 }
 
 /// Documents per entity `(kind, norm)`, maintained incrementally: a count changes by a

@@ -101,8 +101,43 @@ pub fn find_era_dates(text: &str, dynasty: Option<&str>) -> Vec<EraDate> {
     let chars: Vec<char> = text.chars().collect();
     let slice = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
     let mut out = Vec::new();
+    // A date needs a year number and 年 (or 載) right after its era name. Only the
+    // positions from which an era name could end where such a number starts are tried,
+    // which keeps the recogniser fast on long texts with many 年 and few dates.
+    let is_numeral = |c: char| digit(c).is_some() || matches!(c, '十' | '廿' | '卅');
+    let number_starts: Vec<usize> = chars
+        .iter()
+        .enumerate()
+        .filter(|&(y, c)| y > 0 && is_year_char(Some(c)))
+        .filter_map(|(y, _)| {
+            if chars[y - 1] == '元' {
+                return Some(y - 1);
+            }
+            let mut q = y;
+            while q > 0 && is_numeral(chars[q - 1]) {
+                q -= 1;
+            }
+            (q < y).then_some(q)
+        })
+        .collect();
+    let mut next = 0;
     let mut i = 0;
     while i < chars.len() {
+        while next < number_starts.len() && number_starts[next] < i + 2 {
+            next += 1;
+        }
+        match number_starts.get(next) {
+            None => break,
+            Some(&q) if q > i + table.longest_era => {
+                i = q - table.longest_era;
+                continue;
+            }
+            Some(_) if !table.first_chars.contains(&chars[i]) => {
+                i += 1;
+                continue;
+            }
+            Some(_) => {}
+        }
         let found = (2..=table.longest_era).rev().filter(|len| i + len <= chars.len()).find_map(|len| {
             let name = slice(i, i + len);
             let rows = table.by_name.get(&name)?;

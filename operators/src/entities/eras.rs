@@ -46,6 +46,8 @@ pub struct EraTable {
     pub ruler_ids: HashMap<String, BTreeSet<u32>>,
     /// Length in characters of the longest era name (西夏's 天授禮法延祚 has six).
     pub longest_era: usize,
+    /// First characters of the era names.
+    pub first_chars: std::collections::HashSet<char>,
 }
 
 fn tsv(text: &str) -> impl Iterator<Item = Vec<&str>> {
@@ -119,7 +121,8 @@ impl EraTable {
             ruler_ids.entry(c[2].to_owned()).or_default().insert(id);
         }
         let longest_era = by_name.keys().map(|k| k.chars().count()).max().unwrap_or(2);
-        EraTable { eras, by_name, dynasty_ids, ruler_ids, longest_era }
+        let first_chars = by_name.keys().filter_map(|k| k.chars().next()).collect();
+        EraTable { eras, by_name, dynasty_ids, ruler_ids, longest_era, first_chars }
     }
 }
 
