@@ -35,6 +35,12 @@ FIXES = {
     "629": (1321, 1323, "元 至治 ran 1321-1323; the table's end year 1223 is a typo"),
 }
 
+# Spellings texts use for an era besides the table's: (dynasty, era) -> other spellings.
+# 唐文宗's 大和 (827-835) is very often written 太和 (in the 全唐詩 too).
+ALIASES = {
+    ("唐", "大和"): ["太和"],
+}
+
 # Rows whose years are right (checked against the standard chronology) but whose Julian
 # day numbers are not: the day numbers are dropped from the output.
 JDN_FAULTS = {
@@ -151,6 +157,10 @@ def main():
         })
     if problems:
         sys.exit("rows that disagree with their own days (add a fix):\n" + "\n".join(problems))
+    for e in list(eras):
+        for alias in ALIASES.get((e["dynasty"], e["era"]), []):
+            eras.append(dict(e, era_id=str(100000 + int(e["era_id"])), era=alias, era_simplified=simplify(alias, simp),
+                             fix=f"variant spelling of {e['era']}"))
     missing = set(FIXES) - applied
     if missing:
         sys.exit(f"fixes not applied (rows missing): {sorted(missing)}")
