@@ -11,3 +11,6 @@ pub mod entities;
 pub mod error;
 
 pub use error::{OperatorError, Result};
+
+#[cfg(test)]
+mod testing;

@@ -13,18 +13,26 @@ fn query_err(e: impl std::fmt::Display) -> ConnectorError {
     ConnectorError::Query(e.to_string())
 }
 
+/// A DataFusion session with table `name`'s change log registered as `<name>_log`.
+async fn log_session(output: &Output, name: &str) -> Result<Option<SessionContext>> {
+    let Some(table) = output.tables.get(name) else {
+        return Ok(None);
+    };
+    let ctx = SessionContext::new();
+    table.update_datafusion_session(&ctx.state()).map_err(query_err)?;
+    let provider = table.table_provider().await.map_err(query_err)?;
+    ctx.register_table(format!("{name}_log").as_str(), provider).map_err(query_err)?;
+    Ok(Some(ctx))
+}
+
 /// The identities of the job's documents as of epoch `upto`: `doc_id` and `content_hash`
 /// of every document the `documents` change log holds up to `upto` (diffs folded), with
 /// its multiplicity. The text is not read: stateful operators key on id and hash only, and
 /// the restored records are never written again (their epoch is committed).
 pub async fn restore_documents(output: &Output, upto: Epoch) -> Result<Vec<(Document, i64)>> {
-    let Some(table) = output.tables.get(Document::TABLE) else {
+    let Some(ctx) = log_session(output, Document::TABLE).await? else {
         return Ok(Vec::new());
     };
-    let ctx = SessionContext::new();
-    table.update_datafusion_session(&ctx.state()).map_err(query_err)?;
-    let provider = table.table_provider().await.map_err(query_err)?;
-    ctx.register_table("documents_log", provider).map_err(query_err)?;
     let sql = format!(
         "SELECT doc_id, content_hash, CAST(SUM(diff) AS BIGINT) AS n FROM documents_log WHERE time <= {upto} \
          GROUP BY doc_id, content_hash HAVING SUM(diff) <> 0 ORDER BY doc_id, content_hash"
@@ -54,13 +62,9 @@ pub async fn restore_documents(output: &Output, upto: Epoch) -> Result<Vec<(Docu
 /// The entity rows of the job's output as of epoch `upto` (diffs folded), with their
 /// multiplicity, so that `entity_counts` continues from the committed counts.
 pub async fn restore_entities(output: &Output, upto: Epoch) -> Result<Vec<(EntityRow, i64)>> {
-    let Some(table) = output.tables.get(EntityRow::TABLE) else {
+    let Some(ctx) = log_session(output, EntityRow::TABLE).await? else {
         return Ok(Vec::new());
     };
-    let ctx = SessionContext::new();
-    table.update_datafusion_session(&ctx.state()).map_err(query_err)?;
-    let provider = table.table_provider().await.map_err(query_err)?;
-    ctx.register_table("entities_log", provider).map_err(query_err)?;
     let cols = "doc_id, kind, text, norm, year, start, \"end\", confidence, ambiguous";
     let sql = format!(
         "SELECT {cols}, CAST(SUM(diff) AS BIGINT) AS n FROM entities_log WHERE time <= {upto} GROUP BY {cols} HAVING SUM(diff) <> 0"

@@ -67,13 +67,8 @@ mod tests {
                 (input, probe)
             });
             let mut live: BTreeMap<String, Document> = BTreeMap::new();
-            let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-            let mut next = move |n: u64| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                seed % n
-            };
+            let mut rng = crate::testing::XorShift::new(0x9E37_79B9_7F4A_7C15u64);
+            let mut next = move |n: u64| rng.below(n);
             for epoch in 1..60u64 {
                 for _ in 0..next(8) + 1 {
                     let id = format!("d{}", next(30));

@@ -80,13 +80,8 @@ mod tests {
                 (input, probe)
             });
             let mut live: BTreeMap<String, Document> = BTreeMap::new();
-            let mut seed = 0x2545_F491_4F6C_DD1Du64;
-            let mut next = move |n: u64| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                seed % n
-            };
+            let mut rng = crate::testing::XorShift::new(0x2545_F491_4F6C_DD1Du64);
+            let mut next = move |n: u64| rng.below(n);
             for epoch in 1..50u64 {
                 for _ in 0..next(5) + 1 {
                     let id = format!("d{}", next(12));
