@@ -11,8 +11,10 @@ DEMO_OUT ?= $(CACHE)/demo-out
 setup:
 	@bash scripts/setup.sh
 
+# The whole workspace, always: building single packages changes feature unification and
+# rebuilds most dependencies.
 build: setup
-	cargo build --release --bin wenflow
+	cargo build --release --workspace
 
 # Ingest the whole sample corpus on 2 workers and print a short report.
 demo: build
@@ -26,4 +28,4 @@ test: setup
 	cargo test --workspace --all-targets
 
 bench: build
-	cargo run --release -p wenflow-bench -- --wenflow $(WENFLOW) --corpus $(WENFLOW_CORPUS)
+	$(CARGO_TARGET_DIR)/release/wenflow-bench --wenflow $(WENFLOW) --corpus $(WENFLOW_CORPUS)
