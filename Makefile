@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test lint bench
+.PHONY: setup build demo test bench
 
 setup:
 	@bash scripts/setup.sh
