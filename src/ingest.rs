@@ -70,6 +70,12 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let is_leader = args.cluster.process == 0;
     let output = runtime.block_on(Output::open(&args.out, &job_id, is_leader)).context("opening the output tables")?;
     let resume = output.resume_epoch(plan.first_epoch);
+    if is_leader {
+        let removed = runtime.block_on(output.remove_orphans()).context("removing files of uncommitted epochs")?;
+        if removed > 0 {
+            tracing::info!(files = removed, "removed data files of uncommitted epochs");
+        }
+    }
     tracing::info!(job_id = %job_id, splits = plan.splits.len(), epochs = plan.last_epoch, resume_epoch = resume, bytes = plan.bytes(), skipped_files = plan.skipped_files, "planned");
     if resume > plan.first_epoch {
         tracing::info!(resume_epoch = resume, "resuming: earlier epochs are already committed");

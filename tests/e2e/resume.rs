@@ -17,6 +17,28 @@ fn logs(out: &Path) -> Vec<String> {
     .collect()
 }
 
+/// Parquet files in a table's folder, and the files its Delta log adds.
+fn parquet_files(table: &Path) -> (std::collections::BTreeSet<String>, std::collections::BTreeSet<String>) {
+    let on_disk = std::fs::read_dir(table)
+        .expect("table folder")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".parquet"))
+        .collect();
+    let mut in_log = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(table.join("_delta_log")).expect("log").flatten() {
+        if entry.path().extension().is_some_and(|e| e == "json") {
+            for line in std::fs::read_to_string(entry.path()).expect("read log").lines() {
+                let action: serde_json::Value = serde_json::from_str(line).expect("json action");
+                if let Some(path) = action["add"]["path"].as_str() {
+                    in_log.insert(path.to_owned());
+                }
+            }
+        }
+    }
+    (on_disk, in_log)
+}
+
 fn delta_versions(out: &Path) -> Vec<usize> {
     ["documents", "duplicates", "failures", "entities", "entity_counts", "runs"]
         .iter()
@@ -78,6 +100,10 @@ fn a_job_killed_half_way_and_rerun_equals_a_clean_run() {
     let summary = ingest(&[&input], &crashed, &opts);
     assert!(summary.contains("epochs     2..="), "resumes at epoch 2: {summary}");
     assert_eq!(logs(&crashed), logs(&clean), "recovered tables differ from a clean run");
+    for table in ["duplicates", "failures", "entities", "entity_counts"] {
+        let (on_disk, in_log) = parquet_files(&crashed.join(table));
+        assert_eq!(on_disk, in_log, "{table}: files of the crashed epoch are left behind");
+    }
 }
 
 #[test]
@@ -116,4 +142,8 @@ fn a_job_killed_with_sigkill_mid_run_and_rerun_equals_a_clean_run() {
 
     ingest(&[&input], &killed, &opts);
     assert_eq!(logs(&killed), logs(&clean), "tables after kill -9 and re-run differ from a clean run");
+    for table in ["documents", "duplicates", "failures", "entities", "entity_counts", "runs"] {
+        let (on_disk, in_log) = parquet_files(&killed.join(table));
+        assert_eq!(on_disk, in_log, "{table}: files of uncommitted epochs are left behind");
+    }
 }

@@ -91,6 +91,33 @@ impl Output {
             .max(first_epoch)
     }
 
+    /// Deletes the data files that runs of this job wrote for epochs a table never
+    /// committed (a crash between writing a part and committing it leaves one behind).
+    /// Delta readers never see them, but readers that glob the Parquet files would. Call it
+    /// before the workers start: only this job writes here, and no part of an uncommitted
+    /// epoch is in flight then. Returns how many files were deleted.
+    pub async fn remove_orphans(&self) -> Result<usize> {
+        use futures::TryStreamExt;
+        use object_store::ObjectStoreExt;
+        let mut removed = 0;
+        for (name, table) in &self.tables {
+            let committed = self.committed.get(name).copied().flatten();
+            let store = table.object_store();
+            let files: Vec<object_store::ObjectMeta> = store.list(None).try_collect().await?;
+            for meta in files {
+                let Some(file) = meta.location.filename() else { continue };
+                let epoch = file.strip_prefix("part-e").and_then(|r| r.get(..8)).and_then(|e| e.parse::<u64>().ok());
+                if let Some(epoch) = epoch
+                    && committed.is_none_or(|c| epoch > c)
+                {
+                    store.delete(&meta.location).await?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// The object store holding table `name`'s files.
     pub fn store(&self, name: &str) -> Option<Arc<dyn ObjectStore>> {
         self.tables.get(name).map(DeltaTable::object_store)
