@@ -9,6 +9,9 @@
 //! and, side by side in the same run, the peer DuckDB doing exact dedup (normalise, hash,
 //! group) over that JSONL file with 2 threads (ARCHITECTURE §12: 1.0 s, 420 MB).
 //!
+//! Then, per core (one thread, texts already in memory): the clean stage
+//! (`clean_text` + `content_hash`) and the era-date recogniser alone, over every text.
+//!
 //! **How to run.** `make bench` (builds release, then
 //! `wenflow-bench --wenflow target/release/wenflow --corpus ~/.cache/wenflow/corpus/chinese-poetry`).
 //! Peak RSS comes from GNU time (`/usr/bin/time -f '%e %M'`).
@@ -171,5 +174,46 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("\n{docs} documents, {text_mb:.1} MB of text");
+    operators_per_core(&jsonl, a.runs)
+}
+
+/// The clean stage and the era-date recogniser alone, on one core, over every text.
+fn operators_per_core(jsonl: &Path, runs: usize) -> anyhow::Result<()> {
+    use wenflow_operators::clean::{clean_text, content_hash};
+    use wenflow_operators::entities::find_era_dates;
+    let texts: Vec<String> = std::fs::read_to_string(jsonl)?
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["text"].as_str().map(str::to_owned))
+        .collect();
+    let mb = texts.iter().map(String::len).sum::<usize>() as f64 / 1e6;
+    let time = |f: &dyn Fn() -> usize| -> (f64, usize) {
+        let mut walls = Vec::new();
+        let mut out = 0;
+        for _ in 0..runs {
+            let t = std::time::Instant::now();
+            out = f();
+            walls.push(t.elapsed().as_secs_f64());
+        }
+        (median(walls), out)
+    };
+    let (clean_s, changed) = time(&|| {
+        texts
+            .iter()
+            .filter(|t| {
+                let c = clean_text(t, false);
+                std::hint::black_box(content_hash(&c));
+                c != **t
+            })
+            .count()
+    });
+    let (era_s, dates) = time(&|| texts.iter().map(|t| find_era_dates(t, None).len()).sum());
+    println!("\n| operator, one core, {mb:.1} MB of text | wall (median of {runs}) | MB/s | output |");
+    println!("|---|---|---|---|");
+    println!(
+        "| clean (NFC, whitespace, content hash) | {clean_s:.2} s | {:.0} | {changed} texts changed |",
+        mb / clean_s
+    );
+    println!("| era dates | {era_s:.2} s | {:.0} | {dates} dates |", mb / era_s);
     Ok(())
 }
