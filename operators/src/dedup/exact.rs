@@ -43,67 +43,27 @@ where
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
-    use std::sync::{Arc, Mutex};
-
-    use differential_dataflow::input::Input;
-    use timely::dataflow::operators::Probe;
 
     use super::*;
+    use crate::testing::{Ops, oracle};
 
     /// Oracle test: random inserts, updates and deletes; after every epoch the accumulated
     /// output equals the clusters computed from scratch over the live documents.
     #[test]
     fn incremental_clusters_match_a_recomputation() {
-        let output: Arc<Mutex<BTreeMap<DuplicateRow, isize>>> = Arc::default();
-        let out = output.clone();
-        timely::execute_directly(move |worker| {
-            let out2 = out.clone();
-            let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
-                let (input, docs) = scope.new_collection::<Document, isize>();
-                let (probe, _) = exact_duplicates(docs)
-                    .inspect(move |(row, _, diff)| *out2.lock().expect("lock").entry(row.clone()).or_default() += diff)
-                    .inner
-                    .probe();
-                (input, probe)
-            });
-            let mut live: BTreeMap<String, Document> = BTreeMap::new();
-            let mut rng = crate::testing::XorShift::new(0x9E37_79B9_7F4A_7C15u64);
-            let mut next = move |n: u64| rng.below(n);
-            for epoch in 1..60u64 {
-                for _ in 0..next(8) + 1 {
-                    let id = format!("d{}", next(30));
-                    if let Some(old) = live.remove(&id) {
-                        input.remove(old);
-                    }
-                    if next(4) != 0 {
-                        let doc = Document {
-                            doc_id: id.clone(),
-                            content_hash: format!("h{}", next(6)),
-                            ..Document::default()
-                        };
-                        input.insert(doc.clone());
-                        live.insert(id, doc);
-                    }
-                }
-                input.advance_to(epoch);
-                input.flush();
-                worker.step_while(|| probe.less_than(&epoch));
-
+        let ops = Ops { epochs: 60, ids: 30, max_ops: 8, insert_odds: 4, seed: 0x9E37_79B9_7F4A_7C15 };
+        oracle(
+            ops,
+            exact_duplicates::<Document>,
+            |doc_id, rng| Document { doc_id, content_hash: format!("h{}", rng.below(6)), ..Document::default() },
+            |live| {
                 let mut by_hash: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
                 for d in live.values() {
                     by_hash.entry(&d.content_hash).or_default().insert(&d.doc_id);
                 }
-                let expected: BTreeSet<DuplicateRow> =
-                    by_hash.values().flat_map(|ids| exact_clusters(&ids.iter().copied().collect::<Vec<_>>())).collect();
-                let got: BTreeSet<DuplicateRow> = {
-                    let o = out.lock().expect("lock");
-                    assert!(o.values().all(|d| *d == 0 || *d == 1), "multiplicities stay 0 or 1");
-                    o.iter().filter(|(_, d)| **d == 1).map(|(r, _)| r.clone()).collect()
-                };
-                assert_eq!(got, expected, "epoch {epoch}");
-            }
-        });
-        assert!(!output.lock().expect("lock").is_empty());
+                by_hash.values().flat_map(|ids| exact_clusters(&ids.iter().copied().collect::<Vec<_>>())).collect()
+            },
+        );
     }
 
     #[test]

@@ -53,72 +53,43 @@ pub fn entity_counts<'s>(entities: VecCollection<'s, Epoch, EntityRow>) -> VecCo
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
-
-    use differential_dataflow::input::Input;
-    use timely::dataflow::operators::Probe;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
+    use crate::testing::{Ops, oracle};
 
-    /// Oracle test: random inserts and deletes of documents; after every epoch the
-    /// accumulated counts equal a count from scratch over the live documents.
+    fn counts<'s>(docs: VecCollection<'s, Epoch, Document>) -> VecCollection<'s, Epoch, EntityCount> {
+        entity_counts(entities(docs))
+    }
+
+    /// Oracle test: random inserts, updates and deletes of documents; after every epoch
+    /// the accumulated counts equal a count from scratch over the live documents.
     #[test]
     fn entity_counts_follow_inserts_and_deletes() {
-        let texts =
+        const TEXTS: [&str; 6] =
             ["貞觀三年，", "開元元年。洪武元年", "洪武元年春", "天下太平", "康熙六十一年", "開元元年、開元元年"];
-        let output: Arc<Mutex<BTreeMap<EntityCount, isize>>> = Arc::default();
-        let out = output.clone();
-        timely::execute_directly(move |worker| {
-            let out2 = out.clone();
-            let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
-                let (input, docs) = scope.new_collection::<Document, isize>();
-                let (probe, _) = entity_counts(entities(docs))
-                    .inspect(move |(c, _, d)| *out2.lock().expect("lock").entry(c.clone()).or_default() += d)
-                    .inner
-                    .probe();
-                (input, probe)
-            });
-            let mut live: BTreeMap<String, Document> = BTreeMap::new();
-            let mut rng = crate::testing::XorShift::new(0x2545_F491_4F6C_DD1Du64);
-            let mut next = move |n: u64| rng.below(n);
-            for epoch in 1..50u64 {
-                for _ in 0..next(5) + 1 {
-                    let id = format!("d{}", next(12));
-                    if let Some(old) = live.remove(&id) {
-                        input.remove(old);
-                    }
-                    if next(3) != 0 {
-                        let text = texts[next(texts.len() as u64) as usize];
-                        let doc = Document {
-                            doc_id: id.clone(),
-                            text: text.into(),
-                            dynasty: Some("唐".into()),
-                            ..Document::default()
-                        };
-                        input.insert(doc.clone());
-                        live.insert(id, doc);
-                    }
-                }
-                input.advance_to(epoch);
-                input.flush();
-                worker.step_while(|| probe.less_than(&epoch));
-
-                let mut expected: BTreeMap<(EntityKind, String), std::collections::BTreeSet<String>> = BTreeMap::new();
+        let ops = Ops { epochs: 50, ids: 12, max_ops: 5, insert_odds: 3, seed: 0x2545_F491_4F6C_DD1D };
+        oracle(
+            ops,
+            counts,
+            |doc_id, rng| Document {
+                doc_id,
+                text: TEXTS[rng.below(TEXTS.len() as u64) as usize].into(),
+                dynasty: Some("唐".into()),
+                ..Document::default()
+            },
+            |live| {
+                let mut docs: BTreeMap<(EntityKind, String), BTreeSet<&str>> = BTreeMap::new();
                 for d in live.values() {
                     for e in document_entities(d) {
-                        expected.entry((e.kind, e.norm)).or_default().insert(e.doc_id);
+                        docs.entry((e.kind, e.norm)).or_default().insert(&d.doc_id);
                     }
                 }
-                let expected: BTreeMap<EntityCount, isize> = expected
-                    .into_iter()
-                    .map(|((kind, norm), docs)| (EntityCount { kind, norm, documents: docs.len() as i64 }, 1))
-                    .collect();
-                let got: BTreeMap<EntityCount, isize> =
-                    out.lock().expect("lock").iter().filter(|(_, n)| **n != 0).map(|(c, n)| (c.clone(), *n)).collect();
-                assert_eq!(got, expected, "epoch {epoch}");
-            }
-        });
+                docs.into_iter()
+                    .map(|((kind, norm), ids)| EntityCount { kind, norm, documents: ids.len() as i64 })
+                    .collect()
+            },
+        );
     }
 
     #[test]
