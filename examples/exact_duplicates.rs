@@ -23,7 +23,7 @@ fn main() {
     timely::execute_directly(|worker| {
         let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
             let (input, docs) = scope.new_collection::<Document, isize>();
-            let (cleaned, _filtered) = clean::clean(docs);
+            let (cleaned, _changes, _filtered) = clean::clean(docs, Default::default());
             let (unique, _conflicts) = resolve_ids(cleaned);
             let (probe, _) = dedup::exact_duplicates(unique)
                 .inspect(|(row, epoch, diff)| {

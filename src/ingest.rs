@@ -14,7 +14,10 @@ use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
 use wenflow_engine::sink::CommitMsg;
 
-use crate::pipeline::{self, SinkTargets};
+use wenflow_operators::clean::CleanConfig;
+use wenflow_operators::entities::Gazetteer;
+
+use crate::pipeline::{self, Operators, SinkTargets};
 
 /// Everything `wenflow ingest` needs.
 #[derive(Debug, Clone)]
@@ -31,6 +34,10 @@ pub struct IngestArgs {
     pub cluster: ClusterConfig,
     /// Exit non-zero when any record failed.
     pub fail_on_error: bool,
+    /// Clean stage options.
+    pub clean: CleanConfig,
+    /// User gazetteers for entity extraction.
+    pub gazetteers: Vec<PathBuf>,
 }
 
 /// How long a waiting worker parks before it looks again (it wakes early on messages).
@@ -39,7 +46,11 @@ const PARK: Duration = Duration::from_millis(5);
 /// A job id derived from what determines the job's output: the options and the planned
 /// input (every file's path, size and modification time), so a changed input is a new job.
 fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<String> {
-    let mut key = serde_json::to_string(&args.source)?;
+    let mut key = serde_json::to_string(&(&args.source, &args.clean))?;
+    for g in &args.gazetteers {
+        let bytes = std::fs::read(g).with_context(|| format!("reading gazetteer {}", g.display()))?;
+        key.push_str(&format!("\ngazetteer|{}|{:016x}", g.display(), xxhash_rust::xxh3::xxh3_64(&bytes)));
+    }
     for split in &plan.splits {
         let mtime = std::fs::metadata(&split.path).and_then(|m| m.modified()).ok();
         let since = mtime.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
@@ -63,6 +74,10 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         .build()
         .context("starting the I/O runtime")?;
     let plan = files::plan(&args.inputs, &args.source).context("planning the input")?;
+    let operators = Operators {
+        clean: Arc::new(args.clean.clone()),
+        gazetteer: Gazetteer::with_user_files(&args.gazetteers).context("loading gazetteers")?,
+    };
     let job_id = match &args.job_id {
         Some(id) => id.clone(),
         None => derived_job_id(&args, &plan)?,
@@ -119,6 +134,8 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         config: serde_json::json!({
             "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "source": args.source,
+            "clean": args.clean,
+            "gazetteers": args.gazetteers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "workers": args.cluster.workers,
             "processes": args.cluster.processes,
         })
@@ -148,7 +165,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         let index = worker.index();
         let peers = worker.peers();
         let committer = if index == 0 { committer.lock().ok().and_then(|mut c| c.take()) } else { None };
-        let mut h = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, committer));
+        let mut h = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, &operators, committer));
 
         let start = resume.saturating_sub(1);
         h.records.advance_to(start);

@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wenflow_connectors::files::{FieldMap, SourceOptions};
 use wenflow_engine::cluster::ClusterConfig;
+use wenflow_operators::clean::{CleanConfig, PiiPolicies, PunctuationStyle, QualityThresholds};
 use wenflow_queries::OutputFormat;
 
 /// mimalloc: the dataflow allocates and frees many small strings; glibc's allocator spent
@@ -31,7 +32,7 @@ enum Command {
     Ingest(Box<IngestCli>),
     /// Run SQL over the tables under --data (`<name>` current state, `<name>_log` change log).
     Sql(SqlCli),
-    /// Print the entities found in a passage (so far: reign-era dates).
+    /// Clean a passage and print the entities found in it (dates, dynasties, rulers, persons, places, offices).
     Entities(EntitiesCli),
 }
 
@@ -45,6 +46,12 @@ struct EntitiesCli {
     /// table or json.
     #[arg(long, default_value = "table")]
     format: String,
+    /// A user gazetteer: tab-separated `KIND name [norm]` lines (repeatable).
+    #[arg(long)]
+    gazetteer: Vec<PathBuf>,
+    /// Match the passage as given, without cleaning it first.
+    #[arg(long)]
+    raw: bool,
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +94,68 @@ struct IngestCli {
     /// Exit with status 1 when any input failed (filtered records do not count).
     #[arg(long)]
     fail_on_error: bool,
+    #[command(flatten)]
+    clean: CleanArgs,
+    /// A user gazetteer for entity extraction: tab-separated `KIND name [norm]` lines, KIND one of PERSON, PLACE, OFFICE, DYNASTY, RULER (repeatable).
+    #[arg(long)]
+    gazetteer: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct CleanArgs {
+    /// Punctuation style: corner (fullwidth, 「」 quotes), curly (fullwidth, “” quotes) or keep.
+    #[arg(long, default_value = "corner")]
+    punctuation: String,
+    /// Keep OCR debris (stray Latin letters, digits and symbols amid Han text, page numbers, running headers, repeated punctuation).
+    #[arg(long)]
+    keep_debris: bool,
+    /// Drop missing-character placeholders (□ 〓 U+FFFD) instead of keeping them.
+    #[arg(long)]
+    drop_placeholders: bool,
+    /// Keep variant characters (異體字) instead of mapping them to their standard form.
+    #[arg(long)]
+    keep_variants: bool,
+    /// Do not add the simplified copy (`text_simplified`).
+    #[arg(long)]
+    no_simplified: bool,
+    /// Personal data policies, e.g. `phone=drop,email=keep` or `all=keep` (kinds: phone, email, id_card, bank_card; policies: mask, drop, keep; default mask).
+    #[arg(long, default_value = "")]
+    pii: String,
+    /// Quality filter: fewest non-space characters.
+    #[arg(long, default_value_t = 1)]
+    min_chars: usize,
+    /// Quality filter: lowest share of Han characters among non-punctuation characters (0 turns it off).
+    #[arg(long, default_value_t = 0.2)]
+    min_han_share: f64,
+    /// Quality filter: highest share of characters removed as debris.
+    #[arg(long, default_value_t = 0.3)]
+    max_debris_ratio: f64,
+    /// Quality filter: highest share of placeholders.
+    #[arg(long, default_value_t = 0.5)]
+    max_placeholder_share: f64,
+    /// Quality filter: lowest quality score.
+    #[arg(long, default_value_t = 0.0)]
+    min_quality: f64,
+}
+
+impl CleanArgs {
+    fn config(&self) -> anyhow::Result<CleanConfig> {
+        Ok(CleanConfig {
+            punctuation: PunctuationStyle::parse(&self.punctuation)?,
+            debris: !self.keep_debris,
+            drop_placeholders: self.drop_placeholders,
+            variants: !self.keep_variants,
+            simplified: !self.no_simplified,
+            pii: PiiPolicies::parse(&self.pii)?,
+            quality: QualityThresholds {
+                min_chars: self.min_chars,
+                min_han_share: self.min_han_share,
+                max_debris_ratio: self.max_debris_ratio,
+                max_placeholder_share: self.max_placeholder_share,
+                min_score: self.min_quality,
+            },
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -164,6 +233,8 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
         },
         cluster: ClusterConfig { workers: a.workers, processes: a.processes, process: a.process, addresses },
         fail_on_error: a.fail_on_error,
+        clean: a.clean.config()?,
+        gazetteers: a.gazetteer,
     })
 }
 
@@ -184,34 +255,43 @@ fn sql(a: SqlCli) -> anyhow::Result<i32> {
 }
 
 fn entities(a: EntitiesCli) -> anyhow::Result<i32> {
-    let found = wenflow_operators::entities::find_era_dates(&a.text, a.dynasty.as_deref());
-    let rows: Vec<serde_json::Value> = found
-        .iter()
-        .map(|d| {
-            serde_json::json!({
-                "kind": "ERA_DATE", "text": d.text, "norm": d.norm, "years": d.years, "dynasties": d.dynasties,
-                "start": d.start, "end": d.end, "ambiguous": d.ambiguous,
-            })
-        })
-        .collect();
+    use wenflow_operators::{clean, entities};
+    let gazetteer = entities::Gazetteer::with_user_files(&a.gazetteer)?;
+    let text = if a.raw { a.text.clone() } else { clean::clean_text(&a.text, true) };
+    let found = entities::find_entities(&text, a.dynasty.as_deref(), &gazetteer);
     match a.format.as_str() {
-        "json" => println!("{}", serde_json::to_string_pretty(&rows)?),
+        "json" => {
+            let rows: Vec<serde_json::Value> = found
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "kind": m.kind.as_str(), "text": m.text, "norm": m.norm, "year": m.year, "start": m.start,
+                        "end": m.end, "confidence": f64::from(m.confidence_ppm) / 1e6, "ambiguous": m.ambiguous,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "text": text, "entities": rows }))?);
+        }
         "table" => {
+            if text != a.text {
+                println!("clean text: {text}");
+            }
             println!(
-                "{:<9} {:<16} {:<14} {:>5}..{:<5} {:<10} years",
-                "kind", "text", "norm", "start", "end", "ambiguous"
+                "{:<9} {:<12} {:<24} {:>6} {:>5}..{:<5} {:>5} ambiguous",
+                "kind", "text", "norm", "year", "start", "end", "conf"
             );
-            for d in &found {
-                let years = d.years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
+            for m in &found {
+                let year = m.year.map(|y| y.to_string()).unwrap_or_default();
                 println!(
-                    "{:<9} {:<16} {:<14} {:>5}..{:<5} {:<10} {years} ({})",
-                    "ERA_DATE",
-                    d.text,
-                    d.norm,
-                    d.start,
-                    d.end,
-                    d.ambiguous,
-                    d.dynasties.join(", ")
+                    "{:<9} {:<12} {:<24} {:>6} {:>5}..{:<5} {:>5.2} {}",
+                    m.kind.as_str(),
+                    m.text,
+                    m.norm,
+                    year,
+                    m.start,
+                    m.end,
+                    f64::from(m.confidence_ppm) / 1e6,
+                    if m.ambiguous { "yes" } else { "" }
                 );
             }
         }

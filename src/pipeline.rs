@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! records ─┬─ ok ──► clean ──┬──────────► resolve ids ─┬─► documents ─► write(documents) ──────────┐
+//!          │                 ├─ changes ─────────────────────────────► write(clean_changes) ──────┤
 //!          │                 │  restored ──┘           ├─► exact dups ─► write(duplicates) ────────┤
 //!          │                 │                         └─► entities ─┬─► write(entities) ──────────┤
 //!          │                 │              restored entities ──────┴─► entity counts ─► write ───┤
@@ -21,8 +22,19 @@ use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
 use wenflow_engine::split::split_results;
-use wenflow_engine::{Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, Shared};
+use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, Shared};
+use wenflow_operators::clean::CleanConfig;
+use wenflow_operators::entities::Gazetteer;
 use wenflow_operators::{clean, dedup, entities};
+
+/// The operators' configuration, shared by the workers of a process.
+#[derive(Clone)]
+pub struct Operators {
+    /// Clean stage options.
+    pub clean: Arc<CleanConfig>,
+    /// Names for entity extraction.
+    pub gazetteer: Arc<Gazetteer>,
+}
 
 /// Where each table's writer puts its parts, and what the table already holds.
 #[derive(Clone)]
@@ -50,7 +62,12 @@ pub struct Handles {
 }
 
 /// Builds the ingest dataflow in `scope`. `committer` is `Some` on worker 0 only.
-pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<DeltaCommitter>) -> Handles {
+pub fn build(
+    scope: Scope<'_, Epoch>,
+    targets: &SinkTargets,
+    operators: &Operators,
+    committer: Option<DeltaCommitter>,
+) -> Handles {
     let worker = scope.index();
     let (records_in, records) = scope.new_collection::<SourceRecord, isize>();
     let (restored_in, restored) = scope.new_collection::<Document, isize>();
@@ -58,10 +75,10 @@ pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<D
     let (counts_in, inputs) = scope.new_input::<Vec<CommitMsg>>();
 
     let (read, read_failures) = split_results(records);
-    let (cleaned, filtered) = clean::clean(read);
+    let (cleaned, changes, filtered) = clean::clean(read, operators.clean.clone());
     let (documents, id_conflicts) = resolve_ids(cleaned.concat(restored));
     let duplicates = dedup::exact_duplicates(documents.clone());
-    let mentions = entities::entities(documents.clone()).concat(restored_entities);
+    let mentions = entities::entities(documents.clone(), operators.gazetteer.clone()).concat(restored_entities);
     let counts = entities::entity_counts(mentions.clone());
     let failures = read_failures.concat(filtered).concat(id_conflicts);
 
@@ -81,7 +98,10 @@ pub fn build(scope: Scope<'_, Epoch>, targets: &SinkTargets, committer: Option<D
     let (s, r, w, c) = writer(EntityCount::TABLE);
     let count_parts = write_epochs(counts, DeltaPartWriter::<EntityCount>::new(s, r, w, c));
 
-    let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, entity_parts, count_parts, inputs]);
+    let (s, r, w, c) = writer(CleanChange::TABLE);
+    let change_parts = write_epochs(changes, DeltaPartWriter::<CleanChange>::new(s, r, w, c));
+
+    let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, entity_parts, count_parts, change_parts, inputs]);
     let (probe, _) = commit_epochs(msgs, committer).probe();
     Handles {
         records: records_in,

@@ -22,8 +22,8 @@ pub mod split;
 
 pub use error::{EngineError, Result};
 pub use record::{
-    Document, DuplicateKind, DuplicateRow, EntityCount, EntityKind, EntityRow, Failure, LineBreaks, Shared, SourcePos,
-    Stage,
+    CleanChange, CleanRule, Document, DuplicateKind, DuplicateRow, EntityCount, EntityKind, EntityRow, Failure,
+    LineBreaks, Script, Shared, SourcePos, Stage,
 };
 
 /// A batch or stream epoch: the unit of atomic, idempotent commits.

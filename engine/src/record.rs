@@ -57,6 +57,13 @@ pub struct Document {
     pub line_breaks: LineBreaks,
     /// Hash of the cleaned text (hex); empty before the clean stage.
     pub content_hash: String,
+    /// A simplified-character copy of the cleaned text, for search and dedup; the text
+    /// itself keeps its script. `None` before the clean stage or when disabled.
+    pub text_simplified: Option<String>,
+    /// The script of the cleaned text.
+    pub script: Script,
+    /// Quality score of the cleaned text in millionths (see the clean stage).
+    pub quality_ppm: u32,
     /// Position in the input plan.
     pub pos: SourcePos,
 }
@@ -66,6 +73,115 @@ impl Document {
     pub fn chars(&self) -> usize {
         self.text.chars().count()
     }
+}
+
+/// The script of a text, told apart by characters that exist in one script only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Script {
+    /// Not determined (before the clean stage).
+    #[default]
+    Unknown,
+    /// Traditional Han characters.
+    Hant,
+    /// Simplified Han characters.
+    Hans,
+    /// Han characters that exist in both scripts, or an even mix.
+    Hani,
+    /// No Han characters.
+    Other,
+}
+
+impl Script {
+    /// The name stored in the `documents` table (ISO 15924 codes, lowercase).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Script::Unknown => "unknown",
+            Script::Hant => "hant",
+            Script::Hans => "hans",
+            Script::Hani => "hani",
+            Script::Other => "other",
+        }
+    }
+}
+
+/// What a cleaning rule changed or found: the `rule` column of the `clean_changes` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CleanRule {
+    /// A compatibility form (Kangxi radical, fullwidth letter or digit) mapped to its unified form.
+    Compat,
+    /// A punctuation mark unified to the configured style.
+    Punctuation,
+    /// Stray Latin letters, digits or symbols amid Han text removed (characters).
+    Debris,
+    /// A run of repeated punctuation collapsed (characters removed).
+    RepeatedPunctuation,
+    /// A page-number line removed.
+    PageNumber,
+    /// A running header or footer line removed.
+    RunningHeader,
+    /// A missing-character placeholder (□, 〓, U+FFFD) found.
+    Placeholder,
+    /// A placeholder dropped by policy.
+    PlaceholderDropped,
+    /// A variant character (異體字) mapped to its standard form.
+    Variant,
+    /// A phone number found.
+    PiiPhone,
+    /// An e-mail address found.
+    PiiEmail,
+    /// A Chinese ID card number (valid check digit) found.
+    PiiIdCard,
+    /// A bank card number (valid Luhn digit) found.
+    PiiBankCard,
+}
+
+impl CleanRule {
+    /// Every rule, in table order.
+    pub const ALL: [CleanRule; 13] = [
+        CleanRule::Compat,
+        CleanRule::Punctuation,
+        CleanRule::Debris,
+        CleanRule::RepeatedPunctuation,
+        CleanRule::PageNumber,
+        CleanRule::RunningHeader,
+        CleanRule::Placeholder,
+        CleanRule::PlaceholderDropped,
+        CleanRule::Variant,
+        CleanRule::PiiPhone,
+        CleanRule::PiiEmail,
+        CleanRule::PiiIdCard,
+        CleanRule::PiiBankCard,
+    ];
+
+    /// The name stored in the `clean_changes` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CleanRule::Compat => "compat",
+            CleanRule::Punctuation => "punctuation",
+            CleanRule::Debris => "debris",
+            CleanRule::RepeatedPunctuation => "repeated_punctuation",
+            CleanRule::PageNumber => "page_number",
+            CleanRule::RunningHeader => "running_header",
+            CleanRule::Placeholder => "placeholder",
+            CleanRule::PlaceholderDropped => "placeholder_dropped",
+            CleanRule::Variant => "variant",
+            CleanRule::PiiPhone => "pii_phone",
+            CleanRule::PiiEmail => "pii_email",
+            CleanRule::PiiIdCard => "pii_id_card",
+            CleanRule::PiiBankCard => "pii_bank_card",
+        }
+    }
+}
+
+/// How often one cleaning rule fired in one document: a row of the `clean_changes` table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CleanChange {
+    /// The document.
+    pub doc_id: String,
+    /// The rule.
+    pub rule: CleanRule,
+    /// Matches or characters changed (see [`CleanRule`]).
+    pub count: u32,
 }
 
 /// The pipeline stage a failure happened in.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use std::borrow::Borrow;
 
-use crate::record::{Document, DuplicateRow, EntityCount, EntityRow, Failure, Shared};
+use crate::record::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, Shared};
 use crate::{Epoch, Result};
 
 /// Column name of the epoch in every table.
@@ -79,7 +79,10 @@ static DOCUMENTS: LazyLock<SchemaRef> = LazyLock::new(|| {
         utf8("dynasty", true),
         utf8("extra", true),
         utf8("text", false),
+        utf8("text_simplified", true),
+        utf8("script", false),
         Field::new("chars", DataType::Int64, false),
+        Field::new("quality", DataType::Float64, false),
         utf8("content_hash", false),
     ])
 });
@@ -102,7 +105,13 @@ impl TableRow for Document {
         let mut extra = StringBuilder::new();
         let mut text =
             StringBuilder::with_capacity(n, rows.iter().map(|r| Borrow::<Document>::borrow(&r.0).text.len()).sum());
+        let mut simplified = StringBuilder::with_capacity(
+            n,
+            rows.iter().map(|r| Borrow::<Document>::borrow(&r.0).text_simplified.as_ref().map_or(0, String::len)).sum(),
+        );
+        let mut script = StringBuilder::with_capacity(n, n * 4);
         let mut chars = Int64Builder::with_capacity(n);
+        let mut quality = Float64Builder::with_capacity(n);
         let mut hash = StringBuilder::with_capacity(n, n * 32);
         for (d, _, _) in rows {
             let d: &Document = d.borrow();
@@ -118,7 +127,10 @@ impl TableRow for Document {
                 extra.append_value(serde_json::to_string(&d.extra).unwrap_or_default());
             }
             text.append_value(&d.text);
+            simplified.append_option(d.text_simplified.as_deref());
+            script.append_value(d.script.as_str());
             chars.append_value(d.chars() as i64);
+            quality.append_value(f64::from(d.quality_ppm) / 1_000_000.0);
             hash.append_value(&d.content_hash);
         }
         let columns: Vec<ArrayRef> = vec![
@@ -130,7 +142,10 @@ impl TableRow for Document {
             Arc::new(dynasty.finish()),
             Arc::new(extra.finish()),
             Arc::new(text.finish()),
+            Arc::new(simplified.finish()),
+            Arc::new(script.finish()),
             Arc::new(chars.finish()),
+            Arc::new(quality.finish()),
             Arc::new(hash.finish()),
         ];
         finish(Self::schema(), columns, rows)
@@ -359,6 +374,30 @@ impl TableRow for EntityRow {
     }
 }
 
+static CLEAN_CHANGES: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_time_diff(vec![utf8("doc_id", false), utf8("rule", false), Field::new("count", DataType::Int64, false)])
+});
+
+impl TableRow for CleanChange {
+    const TABLE: &'static str = "clean_changes";
+
+    fn schema() -> SchemaRef {
+        CLEAN_CHANGES.clone()
+    }
+
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
+        let (mut doc_id, mut rule, mut count) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
+        for (c, _, _) in rows {
+            let c: &CleanChange = c.borrow();
+            doc_id.append_value(&c.doc_id);
+            rule.append_value(c.rule.as_str());
+            count.append_value(i64::from(c.count));
+        }
+        let columns: Vec<ArrayRef> = vec![Arc::new(doc_id.finish()), Arc::new(rule.finish()), Arc::new(count.finish())];
+        finish(Self::schema(), columns, rows)
+    }
+}
+
 static ENTITY_COUNTS: LazyLock<SchemaRef> = LazyLock::new(|| {
     with_time_diff(vec![utf8("kind", false), utf8("norm", false), Field::new("documents", DataType::Int64, false)])
 });
@@ -386,7 +425,8 @@ impl TableRow for EntityCount {
 
 /// The tables every epoch commits, in commit order. A job resumes after the last epoch
 /// all of them hold.
-pub const DATA_TABLES: [&str; 5] = ["documents", "duplicates", "failures", "entities", "entity_counts"];
+pub const DATA_TABLES: [&str; 6] =
+    ["documents", "duplicates", "failures", "entities", "entity_counts", "clean_changes"];
 
 #[cfg(test)]
 mod tests {

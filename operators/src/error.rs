@@ -13,6 +13,16 @@ pub enum OperatorError {
         /// Why it is invalid.
         message: String,
     },
+    /// A gazetteer file cannot be read or has a bad line.
+    #[error("gazetteer {origin}, line {line}: {message}")]
+    Gazetteer {
+        /// The file.
+        origin: String,
+        /// The line (1-based; 0 when the file cannot be read).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// Result alias of the operators.

@@ -9,17 +9,17 @@ fn era_dates_in_a_passage() {
         .output()
         .expect("run wenflow entities");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
-    let brief: Vec<(String, Vec<i64>, bool)> = rows
-        .iter()
-        .map(|r| {
-            let years = r["years"]
-                .as_array()
-                .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
-                .unwrap_or_default();
-            (r["text"].as_str().unwrap_or("").to_string(), years, r["ambiguous"].as_bool().unwrap_or(false))
-        })
-        .collect();
+    let out: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    // One row per candidate year: group them back into mentions.
+    let mut brief: Vec<(String, Vec<i64>, bool)> = Vec::new();
+    for r in out["entities"].as_array().expect("entities").iter().filter(|r| r["kind"] == "ERA_DATE") {
+        let text = r["text"].as_str().unwrap_or("").to_string();
+        let year = r["year"].as_i64().unwrap_or_default();
+        match brief.last_mut() {
+            Some(last) if last.0 == text => last.1.push(year),
+            _ => brief.push((text, vec![year], r["ambiguous"].as_bool().unwrap_or(false))),
+        }
+    }
     assert_eq!(
         brief,
         vec![
@@ -28,4 +28,42 @@ fn era_dates_in_a_passage() {
             ("貞觀三年歲次己丑".to_string(), vec![629], false),
         ]
     );
+    let kinds: Vec<(&str, &str)> = out["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .filter(|r| r["kind"] != "ERA_DATE")
+        .map(|r| (r["kind"].as_str().unwrap_or(""), r["text"].as_str().unwrap_or("")))
+        .collect();
+    assert!(kinds.is_empty(), "no names in this passage: {kinds:?}");
+}
+
+#[test]
+fn names_in_a_passage() {
+    let out = wenflow()
+        .args([
+            "entities",
+            "送孟浩然之廣陵：故人西辭黃鶴樓，煙花三月下揚州。唐太宗時，翰林學士李白。",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run wenflow entities");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found: Vec<(String, String)> = out["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap_or("").to_string(), r["text"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let expect = |kind: &str, text: &str| {
+        assert!(found.contains(&(kind.to_string(), text.to_string())), "{kind} {text} not in {found:?}");
+    };
+    expect("PERSON", "孟浩然");
+    expect("PLACE", "廣陵");
+    expect("PLACE", "揚州");
+    expect("RULER", "唐太宗");
+    expect("OFFICE", "翰林學士");
+    expect("PERSON", "李白");
 }

@@ -15,7 +15,7 @@ fn every_input_is_accounted_for() {
     jsonl.extend_from_slice(b"{\"id\": \"c\", \"text\": \"\xff\xfe bad utf-8\"}\n"); // invalid UTF-8
     jsonl.extend_from_slice(b"{\"id\": \"d\", \"name\": \"no text\"}\n"); // no text field
     jsonl.extend_from_slice(b"{\"id\": \"e\", \"text\": \"   \"}\n"); // empty after cleaning: filtered
-    jsonl.extend_from_slice(b"{\"id\": \"a\", \"text\": \"second claim on id a\"}\n"); // id conflict
+    jsonl.extend_from_slice("{\"id\": \"a\", \"text\": \"舉頭望明月 (second claim on id a)\"}\n".as_bytes()); // id conflict
     jsonl.extend_from_slice(b"\n[1, 2]\n"); // a blank line (not a record) and a non-object
     jsonl.extend_from_slice(b"{\"text\": \"\xe7\x96\x91\xe6\x98\xaf\xe5\x9c\xb0\xe4\xb8\x8a\xe9\x9c\x9c\"}\n"); // no id
     std::fs::write(input.join("records.jsonl"), jsonl).expect("write");

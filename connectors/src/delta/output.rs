@@ -12,7 +12,7 @@ use deltalake::{DeltaTable, ObjectStore};
 use url::Url;
 use wenflow_engine::schema::DATA_TABLES;
 use wenflow_engine::schema::{RunRow, TableRow};
-use wenflow_engine::{Document, DuplicateRow, EntityCount, EntityRow, Failure};
+use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure};
 
 use crate::{ConnectorError, Result};
 
@@ -39,13 +39,14 @@ pub struct Output {
     pub committed: BTreeMap<&'static str, Option<u64>>,
 }
 
-fn schemas() -> [(&'static str, SchemaRef); 6] {
+fn schemas() -> [(&'static str, SchemaRef); 7] {
     [
         (Document::TABLE, Document::schema()),
         (DuplicateRow::TABLE, DuplicateRow::schema()),
         (Failure::TABLE, Failure::schema()),
         (EntityRow::TABLE, EntityRow::schema()),
         (EntityCount::TABLE, EntityCount::schema()),
+        (CleanChange::TABLE, CleanChange::schema()),
         (RunRow::TABLE, RunRow::schema()),
     ]
 }

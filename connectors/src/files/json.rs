@@ -239,8 +239,8 @@ pub(super) fn records(
         extra,
         text,
         line_breaks,
-        content_hash: String::new(),
         pos,
+        ..Document::default()
     }))
 }
 

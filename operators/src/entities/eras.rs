@@ -4,10 +4,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
-const ERAS: &str = include_str!("../../data/eras/eras.tsv");
-const DYNASTIES: &str = include_str!("../../data/eras/dynasties.tsv");
-const DYNASTY_NAMES: &str = include_str!("../../data/eras/dynasty_names.tsv");
-const RULER_NAMES: &str = include_str!("../../data/eras/ruler_names.tsv");
+pub(crate) const ERAS: &str = include_str!("../../data/eras/eras.tsv");
+pub(crate) const DYNASTIES: &str = include_str!("../../data/eras/dynasties.tsv");
+pub(crate) const DYNASTY_NAMES: &str = include_str!("../../data/eras/dynasty_names.tsv");
+pub(crate) const RULER_NAMES: &str = include_str!("../../data/eras/ruler_names.tsv");
 
 /// One era segment: an era under one ruler.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct EraTable {
     pub first_chars: std::collections::HashSet<char>,
 }
 
-fn tsv(text: &str) -> impl Iterator<Item = Vec<&str>> {
+pub(crate) fn tsv(text: &str) -> impl Iterator<Item = Vec<&str>> {
     text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split('\t').collect())
 }
 

@@ -1,0 +1,104 @@
+//! The character tables of the clean stage, compiled in from `operators/data/clean/`
+//! (built by `scripts/data/build_lexicons.py` from Unihan and `yitizi`; see the README there).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+const VARIANTS: &str = include_str!("../../data/clean/variants.tsv");
+const T2S: &str = include_str!("../../data/clean/t2s.tsv");
+const SCRIPT: &str = include_str!("../../data/clean/script.tsv");
+
+/// A map from characters to values, dense over the Basic Multilingual Plane.
+pub struct CharMap<V: Copy + Default + PartialEq> {
+    bmp: Vec<V>,
+    astral: HashMap<char, V>,
+}
+
+impl<V: Copy + Default + PartialEq> CharMap<V> {
+    fn new() -> Self {
+        CharMap { bmp: vec![V::default(); 0x10000], astral: HashMap::new() }
+    }
+
+    fn insert(&mut self, c: char, v: V) {
+        match self.bmp.get_mut(c as usize) {
+            Some(slot) => *slot = v,
+            None => {
+                self.astral.insert(c, v);
+            }
+        }
+    }
+
+    /// The value of `c`, or `None` when it has none.
+    #[inline]
+    pub fn get(&self, c: char) -> Option<V> {
+        let v = match self.bmp.get(c as usize) {
+            Some(v) => *v,
+            None => self.astral.get(&c).copied().unwrap_or_default(),
+        };
+        (v != V::default()).then_some(v)
+    }
+}
+
+fn rows(tsv: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    tsv.lines().skip(1).filter(|l| !l.is_empty() && !l.starts_with('#')).map(|l| l.split('\t').collect())
+}
+
+fn one_char(s: &str) -> Option<char> {
+    let mut it = s.chars();
+    let c = it.next()?;
+    it.next().is_none().then_some(c)
+}
+
+/// Variant character → its standard form.
+pub static VARIANT_MAP: LazyLock<CharMap<char>> = LazyLock::new(|| {
+    let mut m = CharMap::new();
+    for r in rows(VARIANTS) {
+        if let (Some(v), Some(s)) = (r.first().and_then(|s| one_char(s)), r.get(1).and_then(|s| one_char(s))) {
+            m.insert(v, s);
+        }
+    }
+    m
+});
+
+/// Traditional → (simplified, whether names may keep the character itself: 乾 is 干 in
+/// 乾燥 but stays 乾 in 乾隆), one character at a time.
+pub static T2S_MAP: LazyLock<CharMap<(char, bool)>> = LazyLock::new(|| {
+    let mut m = CharMap::new();
+    for r in rows(T2S) {
+        if let (Some(t), Some(s)) = (r.first().and_then(|s| one_char(s)), r.get(1).and_then(|s| one_char(s))) {
+            m.insert(t, (s, r.get(2) == Some(&"true")));
+        }
+    }
+    m
+});
+
+/// The script a character belongs to only: 1 traditional, 2 simplified.
+pub static SCRIPT_MAP: LazyLock<CharMap<u8>> = LazyLock::new(|| {
+    let mut m = CharMap::new();
+    for r in rows(SCRIPT) {
+        if let Some(c) = r.first().and_then(|s| one_char(s)) {
+            match r.get(1) {
+                Some(&"hant") => m.insert(c, 1),
+                Some(&"hans") => m.insert(c, 2),
+                _ => {}
+            }
+        }
+    }
+    m
+});
+
+/// Simplified form of `c` outside names.
+#[inline]
+pub fn simplify_char(c: char) -> char {
+    T2S_MAP.get(c).map_or(c, |(s, _)| s)
+}
+
+/// Simplified form of `c` inside a name: a character that is its own simplified form in
+/// some uses keeps itself.
+#[inline]
+pub fn simplify_name_char(c: char) -> char {
+    match T2S_MAP.get(c) {
+        Some((_, true)) | None => c,
+        Some((s, false)) => s,
+    }
+}

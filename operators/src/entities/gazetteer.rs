@@ -1,0 +1,327 @@
+//! Gazetteers of names and an Aho-Corasick automaton over all of them.
+//!
+//! Built in (see `operators/data/entities/README.md` and `operators/data/eras/README.md`):
+//! - DYNASTY: dynasty and regime names of the era table;
+//! - RULER: rulers' personal names, and dynasty + temple name (唐太宗, 宋太祖);
+//! - PERSON: the authors of the chinese-poetry collections (MIT);
+//! - PLACE: the place names of `udkanbun` (MIT) and a short list of famous mountains,
+//!   rivers and passes;
+//! - OFFICE: official titles compiled for wenflow.
+//!
+//! `--gazetteer FILE` adds a user list at run time: tab-separated `KIND name [norm]` lines
+//! (`#` starts a comment), for example a CBDB export of persons.
+//!
+//! Every name is matched in its traditional and simplified spellings; the normal form is
+//! the traditional spelling.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use wenflow_engine::EntityKind;
+
+use super::eras::{DYNASTIES, DYNASTY_NAMES, ERAS, RULER_NAMES, tsv};
+use crate::{OperatorError, Result};
+
+const PERSONS: &str = include_str!("../../data/entities/persons.tsv");
+const PLACES: &str = include_str!("../../data/entities/places.tsv");
+const OFFICES: &str = include_str!("../../data/entities/offices.tsv");
+const SURNAMES: &str = include_str!("../../data/entities/surnames.tsv");
+
+/// What must surround a match for a reading to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Context {
+    /// Nothing: the name is specific enough.
+    Any,
+    /// A one-character dynasty name (唐, 宋) counts only as 唐朝, 唐人, 大唐, 有宋 and the like.
+    DynastyMark,
+    /// A person's name that is also an ordinary word (方回, 文同) counts only after a verb of
+    /// address (送, 寄, 贈, 懷 …) or before 曰, 云, 公, 君 and the like.
+    PersonMark,
+    /// A place name that is also an ordinary word (太平, 南山) counts only after a verb of
+    /// motion or location (至, 過, 入, 歸 …) or before 城, 縣, 郡, 山, 水 and the like.
+    PlaceMark,
+}
+
+/// One reading of a name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Reading {
+    /// The kind of entity.
+    pub kind: EntityKind,
+    /// Its normal form.
+    pub norm: String,
+    /// Confidence when the context allows the reading, in millionths.
+    pub confidence_ppm: u32,
+    /// The context it needs.
+    pub context: Context,
+}
+
+/// Names and their readings, with the automaton that finds them.
+pub struct Gazetteer {
+    automaton: AhoCorasick,
+    /// Per pattern: its readings.
+    readings: Vec<Vec<Reading>>,
+    /// Per pattern: its length in characters.
+    lengths: Vec<usize>,
+}
+
+/// A match of a name: byte offsets into the text, and the pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NameMatch {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// The pattern.
+    pub pattern: usize,
+}
+
+/// Collects names before the automaton is built.
+#[derive(Clone, Debug, Default)]
+pub struct GazetteerBuilder {
+    names: BTreeMap<String, Vec<Reading>>,
+}
+
+impl GazetteerBuilder {
+    /// Adds `reading` for the spelling `surface` (ignored when empty).
+    pub fn add(&mut self, surface: &str, reading: Reading) {
+        if surface.is_empty() {
+            return;
+        }
+        let readings = self.names.entry(surface.to_owned()).or_default();
+        // One reading per kind and norm: a later, user-supplied one replaces a built-in one.
+        if let Some(r) = readings.iter_mut().find(|r| r.kind == reading.kind && r.norm == reading.norm) {
+            *r = reading;
+        } else {
+            readings.push(reading);
+        }
+    }
+
+    /// Adds the lines of a user gazetteer: `KIND<TAB>name[<TAB>norm]`.
+    pub fn add_user_list(&mut self, text: &str, origin: &str) -> Result<usize> {
+        let mut added = 0;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim_end_matches('\r');
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let invalid =
+                |message: String| OperatorError::Gazetteer { origin: origin.to_owned(), line: n + 1, message };
+            let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
+            let (kind, name) = match cols.as_slice() {
+                [kind, name, ..] if !name.is_empty() => (*kind, *name),
+                _ => return Err(invalid("expected KIND<TAB>name[<TAB>norm]".to_owned())),
+            };
+            let kind = EntityKind::parse(&kind.to_ascii_uppercase())
+                .filter(|k| *k != EntityKind::EraDate)
+                .ok_or_else(|| invalid(format!("{kind:?} is not one of PERSON, PLACE, OFFICE, DYNASTY, RULER")))?;
+            let norm = cols.get(2).filter(|s| !s.is_empty()).copied().unwrap_or(name);
+            let simplified = crate::clean::simplify::simplify_name(name);
+            let reading = Reading { kind, norm: norm.to_owned(), confidence_ppm: 900_000, context: Context::Any };
+            self.add(name, reading.clone());
+            self.add(&simplified, reading);
+            added += 1;
+        }
+        Ok(added)
+    }
+
+    /// Every spelling.
+    pub fn spellings(&self) -> impl Iterator<Item = &str> {
+        self.names.keys().map(String::as_str)
+    }
+
+    /// Builds the automaton.
+    pub fn build(self) -> Gazetteer {
+        let (patterns, readings): (Vec<String>, Vec<Vec<Reading>>) = self.names.into_iter().unzip();
+        let lengths = patterns.iter().map(|p| p.chars().count()).collect();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns))
+            .unwrap_or_else(|e| panic!("the gazetteer automaton cannot be built: {e}"));
+        Gazetteer { automaton, readings, lengths }
+    }
+}
+
+/// Poems in the collections that make a two-character poet's name worth matching without
+/// a person context.
+const FAMOUS_POEMS: u32 = 10;
+
+/// Common one-character surnames (traditional), for surname + honorific references. Not
+/// the whole surname list: many rare surnames are ordinary characters (子, 山, 平).
+const COMMON_SURNAMES: &str = "王李張趙劉陳楊黃吳周徐孫馬朱胡郭何高林羅鄭梁謝宋唐許韓馮鄧曹彭曾蕭田董袁潘蔣蔡余杜葉程蘇魏呂丁任沈姚盧姜崔鍾譚陸汪范金石廖賈夏韋傅方白鄒孟熊秦邱江尹薛閻段雷侯龍史陶黎賀顧毛郝龔邵萬錢嚴武戴莫孔向湯項晏鮑翟嵇阮屈桓荀韋裴杜柳元溫賈竇狄房魯顏樊霍";
+
+/// Surnames (one or two characters, both spellings).
+pub static SURNAME_SET: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
+    tsv(SURNAMES).flat_map(|c| c.into_iter().take(2)).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+});
+
+/// Whether `name` starts with a known surname.
+pub fn has_surname(name: &str) -> bool {
+    let mut chars = name.char_indices();
+    let one = chars.nth(1).map_or(name.len(), |(i, _)| i);
+    let two = chars.next().map_or(name.len(), |(i, _)| i);
+    SURNAME_SET.contains(&name[..one]) || (two < name.len() && SURNAME_SET.contains(&name[..two]))
+}
+
+/// The built-in names.
+pub fn builtin_builder() -> GazetteerBuilder {
+    let mut b = GazetteerBuilder::default();
+
+    // Dynasties: names and their spellings; the normal form is the table's dynasty name.
+    let dynasty_name: HashMap<&str, &str> = tsv(DYNASTIES).filter(|c| c.len() >= 2).map(|c| (c[0], c[1])).collect();
+    let mut dynasty_spellings: HashMap<&str, Vec<&str>> = HashMap::new();
+    for c in tsv(DYNASTIES).filter(|c| c.len() >= 3) {
+        dynasty_spellings.entry(c[0]).or_default().extend([c[1], c[2]]);
+    }
+    for c in tsv(DYNASTY_NAMES).filter(|c| c.len() >= 3) {
+        dynasty_spellings.entry(c[2]).or_default().extend([c[0], c[1]]);
+    }
+    for (id, spellings) in &dynasty_spellings {
+        let Some(norm) = dynasty_name.get(id) else { continue };
+        for s in spellings {
+            let single = s.chars().count() == 1;
+            let reading = Reading {
+                kind: EntityKind::Dynasty,
+                norm: (*norm).to_owned(),
+                confidence_ppm: if single { 800_000 } else { 900_000 },
+                context: if single { Context::DynastyMark } else { Context::Any },
+            };
+            b.add(s, reading);
+        }
+    }
+
+    // Rulers: personal names, and dynasty + temple name.
+    let mut ruler: HashMap<&str, (&str, &str)> = HashMap::new(); // ruler id → (dynasty id, full name)
+    for c in tsv(ERAS).filter(|c| c.len() >= 5) {
+        ruler.entry(c[3]).or_insert((c[1], c[4]));
+    }
+    for c in tsv(RULER_NAMES).filter(|c| c.len() >= 3) {
+        let Some(&(dyn_id, full)) = ruler.get(c[0]) else { continue };
+        let reading =
+            Reading { kind: EntityKind::Ruler, norm: full.to_owned(), confidence_ppm: 900_000, context: Context::Any };
+        let personal = c.get(3) == Some(&"false") && c[1].chars().count() >= 2;
+        if personal {
+            b.add(c[1], reading.clone());
+            b.add(c[2], reading.clone());
+        }
+        let temple = c[1].ends_with('宗') || c[1].ends_with('祖');
+        if temple {
+            for d in dynasty_spellings.get(dyn_id).into_iter().flatten().filter(|d| d.chars().count() == 1) {
+                b.add(&format!("{d}{}", c[1]), reading.clone());
+                b.add(&format!("{d}{}", c[2]), reading.clone());
+            }
+        }
+    }
+
+    // Persons. A two-character name of a poet with few poems in the collections is more
+    // often a word (朱顏, 江梅) than a mention of that poet: it needs a person context.
+    for c in tsv(PERSONS).filter(|c| c.len() >= 5) {
+        let len = c[0].chars().count();
+        let poems: u32 = c.get(5).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let (name, simplified, common) = (c[0], c[1], c[4] == "true" || (len == 2 && poems < FAMOUS_POEMS));
+        let confidence_ppm = match (len, has_surname(name)) {
+            _ if common => 500_000,
+            (3.., true) => 900_000,
+            (3.., false) | (_, true) => 800_000,
+            _ => 500_000,
+        };
+        let context = if common { Context::PersonMark } else { Context::Any };
+        let reading = Reading { kind: EntityKind::Person, norm: name.to_owned(), confidence_ppm, context };
+        b.add(name, reading.clone());
+        b.add(simplified, reading);
+    }
+
+    // Surname + honorific (謝公, 魏生, 穰侯, 陶君): a person, with a common surname only.
+    for surname in COMMON_SURNAMES.chars() {
+        for honorific in ['公', '生', '侯', '君'] {
+            let name = format!("{surname}{honorific}");
+            let reading = Reading {
+                kind: EntityKind::Person,
+                norm: name.clone(),
+                confidence_ppm: 600_000,
+                context: Context::Any,
+            };
+            b.add(&crate::clean::simplify::simplify_name(&name), reading.clone());
+            b.add(&name, reading);
+        }
+    }
+
+    // Places and offices.
+    for (table, kind, confidence_ppm) in [(PLACES, EntityKind::Place, 800_000), (OFFICES, EntityKind::Office, 900_000)]
+    {
+        for c in tsv(table).filter(|c| c.len() >= 2 && c[0].chars().count() >= 2) {
+            let word = c.get(3) == Some(&"true");
+            let (confidence_ppm, context) =
+                if word { (500_000, Context::PlaceMark) } else { (confidence_ppm, Context::Any) };
+            let reading = Reading { kind, norm: c[0].to_owned(), confidence_ppm, context };
+            b.add(c[0], reading.clone());
+            b.add(c[1], reading);
+        }
+    }
+    b
+}
+
+static BUILTIN: LazyLock<Arc<Gazetteer>> = LazyLock::new(|| Arc::new(builtin_builder().build()));
+
+impl Gazetteer {
+    /// The built-in gazetteer (built once per process).
+    pub fn builtin() -> Arc<Gazetteer> {
+        BUILTIN.clone()
+    }
+
+    /// The built-in gazetteer plus the user lists at `paths`.
+    pub fn with_user_files(paths: &[impl AsRef<Path>]) -> Result<Arc<Gazetteer>> {
+        if paths.is_empty() {
+            return Ok(Self::builtin());
+        }
+        let mut b = builtin_builder();
+        for path in paths {
+            let path = path.as_ref();
+            let text = std::fs::read_to_string(path).map_err(|e| OperatorError::Gazetteer {
+                origin: path.display().to_string(),
+                line: 0,
+                message: e.to_string(),
+            })?;
+            let added = b.add_user_list(&text, &path.display().to_string())?;
+            tracing::info!(path = %path.display(), names = added, "loaded gazetteer");
+        }
+        Ok(Arc::new(b.build()))
+    }
+
+    /// Every occurrence of every name, overlapping ones included.
+    pub fn find(&self, text: &str) -> Vec<NameMatch> {
+        self.automaton
+            .find_overlapping_iter(text)
+            .map(|m| NameMatch { start: m.start(), end: m.end(), pattern: m.pattern().as_usize() })
+            .collect()
+    }
+
+    /// The readings of a pattern.
+    pub fn readings(&self, pattern: usize) -> &[Reading] {
+        &self.readings[pattern]
+    }
+
+    /// The length of a pattern in characters.
+    pub fn length(&self, pattern: usize) -> usize {
+        self.lengths[pattern]
+    }
+
+    /// Number of spellings.
+    pub fn len(&self) -> usize {
+        self.readings.len()
+    }
+
+    /// Whether there are no names.
+    pub fn is_empty(&self) -> bool {
+        self.readings.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Gazetteer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gazetteer").field("spellings", &self.readings.len()).finish()
+    }
+}
