@@ -4,6 +4,7 @@
 //! the real chinese-poetry corpus (`WENFLOW_CORPUS`, fetched by `make setup`).
 
 mod e2e {
+    pub mod clean;
     pub mod cluster;
     pub mod entities;
     pub mod ingest;

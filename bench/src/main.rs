@@ -40,6 +40,9 @@ struct Args {
     /// Scratch directory.
     #[arg(long, default_value = "/tmp/wenflow-bench")]
     scratch: PathBuf,
+    /// Only the per-core operator measurements (clean, entities).
+    #[arg(long)]
+    operators_only: bool,
 }
 
 fn default_python() -> String {
@@ -113,6 +116,9 @@ fn main() -> anyhow::Result<()> {
         if !status.success() {
             bail!("flattening the corpus failed");
         }
+    }
+    if a.operators_only {
+        return operators_per_core(&jsonl, a.runs);
     }
     let corpus = a.corpus.display().to_string();
     let out = |tag: &str| a.scratch.join(format!("out-{tag}")).display().to_string();

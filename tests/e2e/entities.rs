@@ -67,3 +67,36 @@ fn names_in_a_passage() {
     expect("OFFICE", "翰林學士");
     expect("PERSON", "李白");
 }
+
+#[test]
+fn a_user_gazetteer_adds_names_and_bad_lines_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = dir.path().join("names.tsv");
+    std::fs::write(&list, "# a CBDB-style export\nPERSON\t石崇\nPLACE\t金谷\t金谷園\n").expect("write");
+    let out = wenflow()
+        .args(["entities", "石崇金谷宴", "--format", "json", "--gazetteer"])
+        .arg(&list)
+        .output()
+        .expect("run wenflow entities");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let found: Vec<(String, String, String)> = out["entities"]
+        .as_array()
+        .expect("entities")
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+            (s("kind"), s("text"), s("norm"))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![("PERSON".into(), "石崇".into(), "石崇".into()), ("PLACE".into(), "金谷".into(), "金谷園".into())]
+    );
+
+    std::fs::write(&list, "PERSON\t石崇\nPOET\t李白\n").expect("write");
+    let out = wenflow().args(["entities", "石崇", "--gazetteer"]).arg(&list).output().expect("run wenflow entities");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2") && err.contains("POET"), "{err}");
+}

@@ -8,7 +8,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::tables::{T2S_MAP, simplify_char, simplify_name_char};
 use crate::entities::{EraTable, gazetteer};
@@ -26,12 +26,17 @@ static PROTECTED: LazyLock<AhoCorasick> = LazyLock::new(|| {
     names.dedup();
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(&names)
         .unwrap_or_else(|e| panic!("the protected-name automaton cannot be built: {e}"))
 });
 
 /// The simplified copy of `text`.
 pub fn simplify(text: &str) -> String {
+    // Names need protecting only where a character may keep itself; most texts have none.
+    if !text.chars().any(|c| matches!(T2S_MAP.get(c), Some((_, true)))) {
+        return text.chars().map(simplify_char).collect();
+    }
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for m in PROTECTED.find_iter(text) {

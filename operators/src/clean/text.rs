@@ -66,7 +66,14 @@ fn apply_rules(text: String, layout: bool, config: &CleanConfig, first: bool, ch
         s = masked;
         changed = true;
     }
-    if config.punctuation != PunctuationStyle::Keep && s.chars().any(needs_punctuation) {
+    // One pass tells which rules can change anything.
+    let (mut punct, mut debris, mut variants) = (false, false, false);
+    for c in s.chars() {
+        punct |= needs_punctuation(c);
+        debris |= is_debris(c) || collapses(c) || c == '…' || c == '—';
+        variants |= VARIANT_MAP.get(c).is_some();
+    }
+    if config.punctuation != PunctuationStyle::Keep && punct {
         let before = changes.get(CleanRule::Punctuation);
         let next = unify_punctuation(&s, config.punctuation, changes);
         if changes.get(CleanRule::Punctuation) != before {
@@ -74,7 +81,7 @@ fn apply_rules(text: String, layout: bool, config: &CleanConfig, first: bool, ch
             changed = true;
         }
     }
-    if config.debris && s.chars().any(|c| is_debris(c) || collapses(c) || c == '…' || c == '—') {
+    if config.debris && debris {
         let before = changes.get(CleanRule::Debris) + changes.get(CleanRule::RepeatedPunctuation);
         let next = remove_debris(&s, changes);
         if changes.get(CleanRule::Debris) + changes.get(CleanRule::RepeatedPunctuation) != before {
@@ -82,7 +89,7 @@ fn apply_rules(text: String, layout: bool, config: &CleanConfig, first: bool, ch
             changed = true;
         }
     }
-    if config.variants {
+    if config.variants && variants {
         let before = changes.get(CleanRule::Variant);
         s = map_variants(s, changes);
         changed |= changes.get(CleanRule::Variant) != before;
