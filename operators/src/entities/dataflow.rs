@@ -35,9 +35,10 @@ pub struct Mention {
 const BEFORE_PERSON: &str = "送寄贈赠懷怀憶忆別别哭弔吊訪访逢問问謝谢酬呈示招答和與与同別";
 /// Words that mark the previous name as a person's (李白曰, 謝公, 陶君 …).
 const AFTER_PERSON: &str = "曰云公君兄弟侯生翁叟卿詩诗";
-/// Words that make a one-character dynasty name a dynasty (唐朝, 宋人, 大唐, 有宋 …).
+/// Words that make a one-character dynasty name a dynasty (唐朝, 宋人, 大唐, 皇宋 …; not
+/// 有, which precedes every noun: 有新詩, 有金丹).
 const AFTER_DYNASTY: &str = "朝代室世初末季時时人主帝宗祖";
-const BEFORE_DYNASTY: &str = "大皇有聖圣我";
+const BEFORE_DYNASTY: &str = "大皇聖圣我";
 /// Words that mark the next name as a place (至長安, 過洞庭, 歸故鄉 …).
 const BEFORE_PLACE: &str = "至到過过入出歸归在於于向赴遊游登辭辞抵還还居守臨临";
 /// Words that mark the previous name as a place (太平縣, 南山下 …).
@@ -48,6 +49,7 @@ fn context_allows(context: Context, before: Option<char>, after: Option<char>) -
     match context {
         Context::Any => true,
         Context::DynastyMark => is_in(after, AFTER_DYNASTY) || is_in(before, BEFORE_DYNASTY),
+        Context::StrictDynastyMark => is_in(after, "代室季") || is_in(before, "皇"),
         Context::PersonMark => is_in(before, BEFORE_PERSON) || is_in(after, AFTER_PERSON),
         Context::PlaceMark => is_in(before, BEFORE_PLACE) || is_in(after, AFTER_PLACE),
     }
@@ -245,5 +247,11 @@ mod context_tests {
         assert_eq!(kinds("舟至太平"), vec![(EntityKind::Place, "太平".to_owned())]);
         assert_eq!(kinds("唐人"), vec![(EntityKind::Dynasty, "唐".to_owned())]);
         assert_eq!(kinds("唐突"), vec![]);
+        assert_eq!(kinds("明朝散髮弄扁舟"), vec![]);
+        assert_eq!(kinds("清時有味"), vec![]);
+        assert_eq!(kinds("明代"), vec![(EntityKind::Dynasty, "明".to_owned())]);
+        assert_eq!(kinds("知君望國有新詩"), vec![]);
+        assert_eq!(kinds("幾春秋"), vec![]);
+        assert_eq!(kinds("春秋時"), vec![(EntityKind::Dynasty, "春秋".to_owned())]);
     }
 }

@@ -36,6 +36,10 @@ pub enum Context {
     Any,
     /// A one-character dynasty name (唐, 宋) counts only as 唐朝, 唐人, 大唐, 有宋 and the like.
     DynastyMark,
+    /// Any other one-character regime name is also a common character (明朝 is "tomorrow
+    /// morning", 楚人 a man of the land of Chu): it counts only as 明代, 清室, 明季, 皇明,
+    /// 有明 and the like.
+    StrictDynastyMark,
     /// A person's name that is also an ordinary word (方回, 文同) counts only after a verb of
     /// address (送, 寄, 贈, 懷 …) or before 曰, 云, 公, 君 and the like.
     PersonMark,
@@ -145,6 +149,13 @@ impl GazetteerBuilder {
     }
 }
 
+/// One-character names of the dynasties whose name, followed by 朝, 時, 人 …, means the
+/// dynasty (唐人, 秦時, 漢家 is not matched but 漢朝 is).
+const MAJOR_DYNASTIES: &str = "唐宋漢隋秦晉";
+
+/// Period and regime names that are also words (幾春秋 "how many years").
+const WORD_DYNASTIES: [&str; 1] = ["春秋"];
+
 /// Poems in the collections that make a two-character poet's name worth matching without
 /// a person context.
 const FAMOUS_POEMS: u32 = 10;
@@ -183,11 +194,17 @@ pub fn builtin_builder() -> GazetteerBuilder {
         let Some(norm) = dynasty_name.get(id) else { continue };
         for s in spellings {
             let single = s.chars().count() == 1;
+            let context = match single {
+                false if WORD_DYNASTIES.contains(s) => Context::DynastyMark,
+                false => Context::Any,
+                true if MAJOR_DYNASTIES.contains(s) => Context::DynastyMark,
+                true => Context::StrictDynastyMark,
+            };
             let reading = Reading {
                 kind: EntityKind::Dynasty,
                 norm: (*norm).to_owned(),
                 confidence_ppm: if single { 800_000 } else { 900_000 },
-                context: if single { Context::DynastyMark } else { Context::Any },
+                context,
             };
             b.add(s, reading);
         }
