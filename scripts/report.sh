@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A short report over an ingest's tables: documents per collection, duplicates, failures.
+# A short report over an ingest's tables: documents per collection, duplicates, era dates,
+# cleaning changes, entities, failures.
 set -euo pipefail
 WENFLOW="$1"; OUT="$2"
 echo; echo "== documents by collection"
@@ -9,5 +10,11 @@ echo; echo "== duplicate clusters by kind, and the collections they join"
 "$WENFLOW" sql "SELECT a.collection AS collection, b.collection AS duplicated_in, count(DISTINCT a.doc_id) AS documents FROM duplicates da JOIN duplicates db ON da.cluster_id = db.cluster_id AND da.doc_id <> db.doc_id JOIN documents a ON a.doc_id = da.doc_id JOIN documents b ON b.doc_id = db.doc_id GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10" --data "$OUT"
 echo; echo "== most mentioned reign-era dates (unambiguous)"
 "$WENFLOW" sql "SELECT norm, year, count(DISTINCT doc_id) AS documents FROM entities WHERE kind = 'ERA_DATE' AND NOT ambiguous GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10" --data "$OUT"
+echo; echo "== cleaning: documents each rule changed, and how often"
+"$WENFLOW" sql "SELECT rule, count(DISTINCT doc_id) AS documents, sum(count) AS changes FROM clean_changes GROUP BY 1 ORDER BY 3 DESC" --data "$OUT"
+echo; echo "== entities: mentions per kind, and the most mentioned persons and places"
+"$WENFLOW" sql "SELECT kind, count(*) AS rows, count(DISTINCT doc_id) AS documents FROM entities GROUP BY 1 ORDER BY 2 DESC" --data "$OUT"
+"$WENFLOW" sql "SELECT kind, norm, documents FROM entity_counts WHERE kind = 'PERSON' ORDER BY documents DESC LIMIT 8" --data "$OUT"
+"$WENFLOW" sql "SELECT kind, norm, documents FROM entity_counts WHERE kind = 'PLACE' ORDER BY documents DESC LIMIT 8" --data "$OUT"
 echo; echo "== failures by stage"
 "$WENFLOW" sql "SELECT stage, count(*) AS failures, min(error) AS example FROM failures GROUP BY 1 ORDER BY 2 DESC" --data "$OUT"

@@ -412,17 +412,67 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
         return not surname_first or max(freq for freq, _ in entries) >= JIEBA_RARE
 
     poems = poems_per_author(corpus)
+    spellings = set(merged) | {u.simplify(n) for n in merged}
+    mentioned = records_mentioning(corpus, spellings)
     rows = []
     for name in sorted(merged):
         simple = u.simplify(name)
+        n_poems = poems[name] + (poems[simple] if simple != name else 0)
+        n_mentions = mentioned[name] + (mentioned[simple] if simple != name else 0)
+        # A name found in more records than the poet wrote poems (plus ten) is mostly a
+        # phrase of other poems (莫將 "do not take", 方來 "about to come"), not the poet.
+        word = common(name, simple) or name in WORD_PERSONS.split() or n_mentions > n_poems + 10
         rows.append({
             "name": name, "name_simplified": simple,
             "dynasty": "|".join(sorted(merged[name]["dynasty"])),
             "source": "|".join(sorted(merged[name]["source"])),
-            "common_word": str(common(name, simple)).lower(),
-            "poems": str(poems[name] + (poems[simple] if simple != name else 0)),
+            "common_word": str(word).lower(),
+            "poems": str(n_poems),
+            "mentions": str(n_mentions),
         })
     return rows
+
+
+# Poets' names that poems mostly use as words whatever the counts say (寒山 "cold
+# mountain", 周南 the Book of Songs section, 方回 "just turned back"). Compiled for wenflow.
+WORD_PERSONS = "寒山 周南 方回"
+
+
+def collection_texts(corpus):
+    """The body of every record of the collections (not the author lists, not error/)."""
+    for root, dirs, files in os.walk(os.path.join(corpus, "dist")):
+        dirs[:] = sorted(d for d in dirs if d != "error")
+        for f in sorted(files):
+            if not f.endswith(".json") or f.startswith("author"):
+                continue
+            try:
+                data = json.load(open(os.path.join(root, f), encoding="utf-8"))
+            except (ValueError, OSError):
+                continue
+            if isinstance(data, list):
+                for r in data:
+                    if not isinstance(r, dict):
+                        continue
+                    body = r.get("paragraphs") or r.get("content") or r.get("para")
+                    if isinstance(body, list) and all(isinstance(x, str) for x in body):
+                        yield nfc("".join(body))
+
+
+def records_mentioning(corpus, names):
+    """Records whose body contains each name (names of 2 to 4 characters)."""
+    by_len = collections.defaultdict(set)
+    for n in names:
+        if 2 <= len(n) <= 4:
+            by_len[len(n)].add(n)
+    counts = collections.Counter()
+    for t in collection_texts(corpus):
+        seen = set()
+        for length, group in by_len.items():
+            for i in range(len(t) - length + 1):
+                if t[i:i + length] in group:
+                    seen.add(t[i:i + length])
+        counts.update(seen)
+    return counts
 
 
 def poems_per_author(corpus):
@@ -591,7 +641,7 @@ def main():
                             {r["surname"] for r in surnames}, {r["name"] for r in places},
                             {r["name"] for r in offices}, era_names(a.eras), log)
     write(os.path.join(a.entities_out, "persons.tsv"), persons,
-          ["name", "name_simplified", "dynasty", "source", "common_word", "poems"])
+          ["name", "name_simplified", "dynasty", "source", "common_word", "poems", "mentions"])
     write_text(os.path.join(a.entities_out, "LICENSE-udkanbun.txt"),
                read_member(a.udkanbun, "/LICENSE.txt"))
     shutil.copyfile(os.path.join(a.corpus, "LICENSE"), os.path.join(a.entities_out, "LICENSE-chinese-poetry.txt"))

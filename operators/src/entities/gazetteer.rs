@@ -161,8 +161,10 @@ const WORD_DYNASTIES: [&str; 1] = ["春秋"];
 const FAMOUS_POEMS: u32 = 10;
 
 /// Common one-character surnames (traditional), for surname + honorific references. Not
-/// the whole surname list: many rare surnames are ordinary characters (子, 山, 平).
-const COMMON_SURNAMES: &str = "王李張趙劉陳楊黃吳周徐孫馬朱胡郭何高林羅鄭梁謝宋唐許韓馮鄧曹彭曾蕭田董袁潘蔣蔡余杜葉程蘇魏呂丁任沈姚盧姜崔鍾譚陸汪范金石廖賈夏韋傅方白鄒孟熊秦邱江尹薛閻段雷侯龍史陶黎賀顧毛郝龔邵萬錢嚴武戴莫孔向湯項晏鮑翟嵇阮屈桓荀韋裴杜柳元溫賈竇狄房魯顏樊霍";
+/// the whole surname list: many rare surnames are ordinary characters (子, 山, 平), and
+/// frequent surnames that make words with the honorifics are left out (王侯, 王公, 雷公,
+/// 元君, 龍公, 向君 "to you", 余生 "my life").
+const COMMON_SURNAMES: &str = "李張趙劉陳楊黃吳周徐孫馬朱胡郭何林羅鄭梁謝宋唐許韓馮鄧曹彭曾蕭田董袁潘蔣蔡杜葉程蘇魏呂丁任沈姚盧姜崔鍾譚陸汪范廖賈夏韋傅鄒孟熊秦邱尹薛閻段侯陶黎賀顧毛郝龔邵萬錢嚴武戴莫孔湯項晏鮑翟嵇阮屈桓荀韋裴杜柳溫賈竇狄房魯顏樊霍";
 
 /// Surnames (one or two characters, both spellings).
 pub static SURNAME_SET: LazyLock<std::collections::HashSet<String>> = LazyLock::new(|| {
