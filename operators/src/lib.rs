@@ -9,6 +9,7 @@ pub mod clean;
 pub mod dedup;
 pub mod entities;
 pub mod error;
+mod tsv;
 
 pub use error::{OperatorError, Result};
 

@@ -411,9 +411,10 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
         surname_first = name[:2] in surnames or name[:1] in surnames
         return not surname_first or max(freq for freq, _ in entries) >= JIEBA_RARE
 
-    poems = poems_per_author(corpus)
+    records = list(collection_records(corpus))
+    poems = collections.Counter(author for author, _ in records if author is not None)
     spellings = set(merged) | {u.simplify(n) for n in merged}
-    mentioned = records_mentioning(corpus, spellings)
+    mentioned = records_mentioning((body for _, body in records if body is not None), spellings)
     rows = []
     for name in sorted(merged):
         simple = u.simplify(name)
@@ -438,8 +439,11 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
 WORD_PERSONS = "寒山 周南 方回"
 
 
-def collection_texts(corpus):
-    """The body of every record of the collections (not the author lists, not error/)."""
+def collection_records(corpus):
+    """(author, body) of every record of the collections' JSON files (not the author
+    lists, not error/), NFC; either is None when the record has none. The author counts
+    say how well known a poet is, which the recogniser uses to tell a famous two-character
+    name (李白) from an obscure one that is also a word (朱顏)."""
     for root, dirs, files in os.walk(os.path.join(corpus, "dist")):
         dirs[:] = sorted(d for d in dirs if d != "error")
         for f in sorted(files):
@@ -449,50 +453,32 @@ def collection_texts(corpus):
                 data = json.load(open(os.path.join(root, f), encoding="utf-8"))
             except (ValueError, OSError):
                 continue
-            if isinstance(data, list):
-                for r in data:
-                    if not isinstance(r, dict):
-                        continue
-                    body = r.get("paragraphs") or r.get("content") or r.get("para")
-                    if isinstance(body, list) and all(isinstance(x, str) for x in body):
-                        yield nfc("".join(body))
+            if not isinstance(data, list):
+                continue
+            for r in data:
+                if not isinstance(r, dict):
+                    continue
+                author = r.get("author")
+                body = r.get("paragraphs") or r.get("content") or r.get("para")
+                yield (nfc(author).strip() if isinstance(author, str) else None,
+                       nfc("".join(body)) if isinstance(body, list) and all(isinstance(x, str) for x in body)
+                       else None)
 
 
-def records_mentioning(corpus, names):
+def records_mentioning(bodies, names):
     """Records whose body contains each name (names of 2 to 4 characters)."""
     by_len = collections.defaultdict(set)
     for n in names:
         if 2 <= len(n) <= 4:
             by_len[len(n)].add(n)
     counts = collections.Counter()
-    for t in collection_texts(corpus):
+    for t in bodies:
         seen = set()
         for length, group in by_len.items():
             for i in range(len(t) - length + 1):
                 if t[i:i + length] in group:
                     seen.add(t[i:i + length])
         counts.update(seen)
-    return counts
-
-
-def poems_per_author(corpus):
-    """Records per `author` value over the collections' JSON files (not the author lists,
-    not error/): how well known a poet is, which the recogniser uses to tell a famous
-    two-character name (李白) from an obscure one that is also a word (朱顏)."""
-    counts = collections.Counter()
-    for root, dirs, files in os.walk(os.path.join(corpus, "dist")):
-        dirs[:] = sorted(d for d in dirs if d != "error")
-        for f in sorted(files):
-            if not f.endswith(".json") or f.startswith("author"):
-                continue
-            try:
-                data = json.load(open(os.path.join(root, f), encoding="utf-8"))
-            except (ValueError, OSError):
-                continue
-            if isinstance(data, list):
-                for r in data:
-                    if isinstance(r, dict) and isinstance(r.get("author"), str):
-                        counts[nfc(r["author"]).strip()] += 1
     return counts
 
 

@@ -206,7 +206,7 @@ fn emails(b: &[u8]) -> Vec<(usize, usize, Kind)> {
     let domain = |c: u8| c.is_ascii_alphanumeric() || c == b'.' || c == b'-';
     let mut found = Vec::new();
     let mut from = 0;
-    for at in memchr_iter(b'@', b) {
+    for at in memchr::memchr_iter(b'@', b) {
         if at < from {
             continue;
         }
@@ -236,10 +236,6 @@ fn emails(b: &[u8]) -> Vec<(usize, usize, Kind)> {
         }
     }
     found
-}
-
-fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter().enumerate().filter(move |&(_, &c)| c == needle).map(|(i, _)| i)
 }
 
 #[cfg(test)]

@@ -20,8 +20,7 @@ static PROTECTED: LazyLock<AhoCorasick> = LazyLock::new(|| {
     let needs = |name: &&str| name.chars().any(|c| matches!(T2S_MAP.get(c), Some((_, true))));
     let mut names: Vec<String> = PROTECTED_WORDS.iter().map(|s| (*s).to_owned()).collect();
     names.extend(EraTable::get().by_name.keys().filter(|n| needs(&n.as_str())).cloned());
-    let builtin = gazetteer::builtin_builder();
-    names.extend(builtin.spellings().filter(needs).map(str::to_owned));
+    names.extend(gazetteer::BUILTIN_NAMES.spellings().filter(needs).map(str::to_owned));
     names.sort();
     names.dedup();
     AhoCorasick::builder()

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::tsv::tsv;
+
 const VARIANTS: &str = include_str!("../../data/clean/variants.tsv");
 const T2S: &str = include_str!("../../data/clean/t2s.tsv");
 const SCRIPT: &str = include_str!("../../data/clean/script.tsv");
@@ -39,10 +41,6 @@ impl<V: Copy + Default + PartialEq> CharMap<V> {
     }
 }
 
-fn rows(tsv: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
-    tsv.lines().skip(1).filter(|l| !l.is_empty() && !l.starts_with('#')).map(|l| l.split('\t').collect())
-}
-
 fn one_char(s: &str) -> Option<char> {
     let mut it = s.chars();
     let c = it.next()?;
@@ -52,7 +50,7 @@ fn one_char(s: &str) -> Option<char> {
 /// Variant character → its standard form.
 pub static VARIANT_MAP: LazyLock<CharMap<char>> = LazyLock::new(|| {
     let mut m = CharMap::new();
-    for r in rows(VARIANTS) {
+    for r in tsv(VARIANTS) {
         if let (Some(v), Some(s)) = (r.first().and_then(|s| one_char(s)), r.get(1).and_then(|s| one_char(s))) {
             m.insert(v, s);
         }
@@ -64,7 +62,7 @@ pub static VARIANT_MAP: LazyLock<CharMap<char>> = LazyLock::new(|| {
 /// 乾燥 but stays 乾 in 乾隆), one character at a time.
 pub static T2S_MAP: LazyLock<CharMap<(char, bool)>> = LazyLock::new(|| {
     let mut m = CharMap::new();
-    for r in rows(T2S) {
+    for r in tsv(T2S) {
         if let (Some(t), Some(s)) = (r.first().and_then(|s| one_char(s)), r.get(1).and_then(|s| one_char(s))) {
             m.insert(t, (s, r.get(2) == Some(&"true")));
         }
@@ -75,7 +73,7 @@ pub static T2S_MAP: LazyLock<CharMap<(char, bool)>> = LazyLock::new(|| {
 /// The script a character belongs to only: 1 traditional, 2 simplified.
 pub static SCRIPT_MAP: LazyLock<CharMap<u8>> = LazyLock::new(|| {
     let mut m = CharMap::new();
-    for r in rows(SCRIPT) {
+    for r in tsv(SCRIPT) {
         if let Some(c) = r.first().and_then(|s| one_char(s)) {
             match r.get(1) {
                 Some(&"hant") => m.insert(c, 1),

@@ -90,9 +90,8 @@ fn apply_rules(text: String, layout: bool, config: &CleanConfig, first: bool, ch
         }
     }
     if config.variants && variants {
-        let before = changes.get(CleanRule::Variant);
-        s = map_variants(s, changes);
-        changed |= changes.get(CleanRule::Variant) != before;
+        s = map_variants(&s, changes);
+        changed = true;
     }
     if config.drop_placeholders && s.chars().any(is_placeholder) {
         let before = s.chars().count();
@@ -388,15 +387,11 @@ fn remove_debris(s: &str, changes: &mut Changes) -> String {
 }
 
 /// Variant characters to their standard form.
-fn map_variants(mut s: String, changes: &mut Changes) -> String {
-    let map = &*VARIANT_MAP;
-    if !s.chars().any(|c| map.get(c).is_some()) {
-        return s;
-    }
+fn map_variants(s: &str, changes: &mut Changes) -> String {
     let mut count = 0u32;
-    s = s
+    let out = s
         .chars()
-        .map(|c| match map.get(c) {
+        .map(|c| match VARIANT_MAP.get(c) {
             Some(v) => {
                 count += 1;
                 v
@@ -405,7 +400,7 @@ fn map_variants(mut s: String, changes: &mut Changes) -> String {
         })
         .collect();
     changes.add(CleanRule::Variant, count);
-    s
+    out
 }
 
 /// The script of `text`: traditional if it has more traditional-only than

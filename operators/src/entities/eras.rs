@@ -4,6 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
+use crate::tsv::tsv;
+
 pub(crate) const ERAS: &str = include_str!("../../data/eras/eras.tsv");
 pub(crate) const DYNASTIES: &str = include_str!("../../data/eras/dynasties.tsv");
 pub(crate) const DYNASTY_NAMES: &str = include_str!("../../data/eras/dynasty_names.tsv");
@@ -48,10 +50,6 @@ pub struct EraTable {
     pub longest_era: usize,
     /// First characters of the era names.
     pub first_chars: std::collections::HashSet<char>,
-}
-
-pub(crate) fn tsv(text: &str) -> impl Iterator<Item = Vec<&str>> {
-    text.lines().skip(1).filter(|l| !l.is_empty()).map(|l| l.split('\t').collect())
 }
 
 fn num<T: std::str::FromStr + Default>(s: &str) -> T {

@@ -21,7 +21,8 @@ use std::sync::{Arc, LazyLock};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use wenflow_engine::EntityKind;
 
-use super::eras::{DYNASTIES, DYNASTY_NAMES, ERAS, RULER_NAMES, tsv};
+use super::eras::{DYNASTIES, DYNASTY_NAMES, ERAS, RULER_NAMES};
+use crate::tsv::tsv;
 use crate::{OperatorError, Result};
 
 const PERSONS: &str = include_str!("../../data/entities/persons.tsv");
@@ -66,8 +67,6 @@ pub struct Gazetteer {
     automaton: AhoCorasick,
     /// Per pattern: its readings.
     readings: Vec<Vec<Reading>>,
-    /// Per pattern: its length in characters.
-    lengths: Vec<usize>,
 }
 
 /// A match of a name: byte offsets into the text, and the pattern.
@@ -138,14 +137,13 @@ impl GazetteerBuilder {
     /// Builds the automaton.
     pub fn build(self) -> Gazetteer {
         let (patterns, readings): (Vec<String>, Vec<Vec<Reading>>) = self.names.into_iter().unzip();
-        let lengths = patterns.iter().map(|p| p.chars().count()).collect();
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns))
             .unwrap_or_else(|e| panic!("the gazetteer automaton cannot be built: {e}"));
-        Gazetteer { automaton, readings, lengths }
+        Gazetteer { automaton, readings }
     }
 }
 
@@ -179,8 +177,10 @@ pub fn has_surname(name: &str) -> bool {
     SURNAME_SET.contains(&name[..one]) || (two < name.len() && SURNAME_SET.contains(&name[..two]))
 }
 
-/// The built-in names.
-pub fn builtin_builder() -> GazetteerBuilder {
+/// The built-in names, read from the compiled-in tables once per process.
+pub static BUILTIN_NAMES: LazyLock<GazetteerBuilder> = LazyLock::new(builtin_builder);
+
+fn builtin_builder() -> GazetteerBuilder {
     let mut b = GazetteerBuilder::default();
 
     // Dynasties: names and their spellings; the normal form is the table's dynasty name.
@@ -283,7 +283,7 @@ pub fn builtin_builder() -> GazetteerBuilder {
     b
 }
 
-static BUILTIN: LazyLock<Arc<Gazetteer>> = LazyLock::new(|| Arc::new(builtin_builder().build()));
+static BUILTIN: LazyLock<Arc<Gazetteer>> = LazyLock::new(|| Arc::new(BUILTIN_NAMES.clone().build()));
 
 impl Gazetteer {
     /// The built-in gazetteer (built once per process).
@@ -296,7 +296,7 @@ impl Gazetteer {
         if paths.is_empty() {
             return Ok(Self::builtin());
         }
-        let mut b = builtin_builder();
+        let mut b = BUILTIN_NAMES.clone();
         for path in paths {
             let path = path.as_ref();
             let text = std::fs::read_to_string(path).map_err(|e| OperatorError::Gazetteer {
@@ -321,21 +321,6 @@ impl Gazetteer {
     /// The readings of a pattern.
     pub fn readings(&self, pattern: usize) -> &[Reading] {
         &self.readings[pattern]
-    }
-
-    /// The length of a pattern in characters.
-    pub fn length(&self, pattern: usize) -> usize {
-        self.lengths[pattern]
-    }
-
-    /// Number of spellings.
-    pub fn len(&self) -> usize {
-        self.readings.len()
-    }
-
-    /// Whether there are no names.
-    pub fn is_empty(&self) -> bool {
-        self.readings.is_empty()
     }
 }
 
