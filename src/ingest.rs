@@ -15,6 +15,7 @@ use wenflow_engine::schema::RunRow;
 use wenflow_engine::sink::CommitMsg;
 
 use wenflow_operators::clean::CleanConfig;
+use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Gazetteer;
 
 use crate::pipeline::{self, Operators, SinkTargets};
@@ -36,6 +37,8 @@ pub struct IngestArgs {
     pub fail_on_error: bool,
     /// Clean stage options.
     pub clean: CleanConfig,
+    /// Duplicate detection options.
+    pub dedup: DedupConfig,
     /// User gazetteers for entity extraction.
     pub gazetteers: Vec<PathBuf>,
 }
@@ -46,7 +49,7 @@ const PARK: Duration = Duration::from_millis(5);
 /// A job id derived from what determines the job's output: the options and the planned
 /// input (every file's path, size and modification time), so a changed input is a new job.
 fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<String> {
-    let mut key = serde_json::to_string(&(&args.source, &args.clean))?;
+    let mut key = serde_json::to_string(&(&args.source, &args.clean, &args.dedup))?;
     for g in &args.gazetteers {
         let bytes = std::fs::read(g).with_context(|| format!("reading gazetteer {}", g.display()))?;
         key.push_str(&format!("\ngazetteer|{}|{:016x}", g.display(), xxhash_rust::xxh3::xxh3_64(&bytes)));
@@ -76,6 +79,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let plan = files::plan(&args.inputs, &args.source).context("planning the input")?;
     let operators = Operators {
         clean: Arc::new(args.clean.clone()),
+        dedup: Arc::new(args.dedup.clone()),
         gazetteer: Gazetteer::with_user_files(&args.gazetteers).context("loading gazetteers")?,
     };
     let job_id = match &args.job_id {
@@ -135,6 +139,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "source": args.source,
             "clean": args.clean,
+            "dedup": args.dedup,
             "gazetteers": args.gazetteers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "workers": args.cluster.workers,
             "processes": args.cluster.processes,

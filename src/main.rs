@@ -11,6 +11,9 @@ use clap::{Args, Parser, Subcommand};
 use wenflow_connectors::files::{FieldMap, SourceOptions};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_operators::clean::{CleanConfig, PiiPolicies, PunctuationStyle, QualityThresholds};
+use wenflow_operators::dedup::DedupConfig;
+use wenflow_operators::dedup::minhash::MinHashConfig;
+use wenflow_operators::dedup::near::Verify;
 use wenflow_queries::OutputFormat;
 
 /// mimalloc: the dataflow allocates and frees many small strings; glibc's allocator spent
@@ -96,6 +99,8 @@ struct IngestCli {
     fail_on_error: bool,
     #[command(flatten)]
     clean: CleanArgs,
+    #[command(flatten)]
+    dedup: DedupArgs,
     /// A user gazetteer for entity extraction: tab-separated `KIND name [norm]` lines, KIND one of PERSON, PLACE, OFFICE, DYNASTY, RULER (repeatable).
     #[arg(long)]
     gazetteer: Vec<PathBuf>,
@@ -155,6 +160,50 @@ impl CleanArgs {
                 min_score: self.min_quality,
             },
         })
+    }
+}
+
+#[derive(Args, Debug)]
+struct DedupArgs {
+    /// Exact duplicates only: no MinHash/LSH near-duplicate detection.
+    #[arg(long)]
+    no_near_duplicates: bool,
+    /// Near duplicates: the Jaccard similarity of character n-gram sets a pair needs.
+    #[arg(long, default_value_t = 0.8)]
+    near_threshold: f64,
+    /// Near duplicates: characters per n-gram (Han characters of the simplified text).
+    #[arg(long, default_value_t = MinHashConfig::default().ngram)]
+    near_ngram: usize,
+    /// Near duplicates: LSH bands.
+    #[arg(long, default_value_t = MinHashConfig::default().bands)]
+    near_bands: usize,
+    /// Near duplicates: rows (permutations) per band.
+    #[arg(long, default_value_t = MinHashConfig::default().rows)]
+    near_rows: usize,
+    /// Near duplicates: verify candidates by the exact n-gram Jaccard (keeps the text) or by the MinHash estimate (keeps the signature).
+    #[arg(long, default_value = "exact")]
+    near_verify: String,
+    /// Near duplicates: LSH bucket members linked at most; bigger buckets are capped and reported.
+    #[arg(long, default_value_t = 1_000)]
+    near_max_bucket: usize,
+}
+
+impl DedupArgs {
+    fn config(&self) -> anyhow::Result<DedupConfig> {
+        let config = DedupConfig {
+            near: !self.no_near_duplicates,
+            minhash: MinHashConfig {
+                ngram: self.near_ngram,
+                bands: self.near_bands,
+                rows: self.near_rows,
+                ..MinHashConfig::default()
+            },
+            threshold: self.near_threshold,
+            verify: Verify::parse(&self.near_verify)?,
+            max_bucket: self.near_max_bucket,
+        };
+        config.validate()?;
+        Ok(config)
     }
 }
 
@@ -234,6 +283,7 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
         cluster: ClusterConfig { workers: a.workers, processes: a.processes, process: a.process, addresses },
         fail_on_error: a.fail_on_error,
         clean: a.clean.config()?,
+        dedup: a.dedup.config()?,
         gazetteers: a.gazetteer,
     })
 }

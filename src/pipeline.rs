@@ -24,6 +24,7 @@ use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
 use wenflow_engine::split::split_results;
 use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, Shared};
 use wenflow_operators::clean::CleanConfig;
+use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Gazetteer;
 use wenflow_operators::{clean, dedup, entities};
 
@@ -34,6 +35,8 @@ pub struct Operators {
     pub clean: Arc<CleanConfig>,
     /// Names for entity extraction.
     pub gazetteer: Arc<Gazetteer>,
+    /// Duplicate detection options.
+    pub dedup: Arc<DedupConfig>,
 }
 
 /// Where each table's writer puts its parts, and what the table already holds.
@@ -77,7 +80,7 @@ pub fn build(
     let (read, read_failures) = split_results(records);
     let (cleaned, changes, filtered) = clean::clean(read, operators.clean.clone());
     let (documents, id_conflicts) = resolve_ids(cleaned.concat(restored));
-    let duplicates = dedup::exact_duplicates(documents.clone());
+    let duplicates = dedup::duplicates(documents.clone(), operators.dedup.clone());
     let mentions = entities::entities(documents.clone(), operators.gazetteer.clone()).concat(restored_entities);
     let counts = entities::entity_counts(mentions.clone());
     let failures = read_failures.concat(filtered).concat(id_conflicts);

@@ -27,14 +27,17 @@ async fn log_session(output: &Output, name: &str) -> Result<Option<SessionContex
 
 /// The identities of the job's documents as of epoch `upto`: `doc_id` and `content_hash`
 /// of every document the `documents` change log holds up to `upto` (diffs folded), with
-/// its multiplicity. The text is not read: stateful operators key on id and hash only, and
-/// the restored records are never written again (their epoch is committed).
+/// its multiplicity, and the text near-duplicate detection compares (the simplified copy,
+/// else the text) in `text_simplified`. `text` stays empty, so the entity stage finds
+/// nothing in restored documents (their entities are restored on their own), and the
+/// restored records are never written again (their epoch is committed).
 pub async fn restore_documents(output: &Output, upto: Epoch) -> Result<Vec<(Document, i64)>> {
     let Some(ctx) = log_session(output, Document::TABLE).await? else {
         return Ok(Vec::new());
     };
     let sql = format!(
-        "SELECT doc_id, content_hash, CAST(SUM(diff) AS BIGINT) AS n FROM documents_log WHERE time <= {upto} \
+        "SELECT doc_id, content_hash, COALESCE(MAX(text_simplified), MAX(text)) AS t, \
+         CAST(SUM(diff) AS BIGINT) AS n FROM documents_log WHERE time <= {upto} \
          GROUP BY doc_id, content_hash HAVING SUM(diff) <> 0 ORDER BY doc_id, content_hash"
     );
     let batches = ctx.sql(&sql).await.map_err(query_err)?.collect().await.map_err(query_err)?;
@@ -44,13 +47,14 @@ pub async fn restore_documents(output: &Output, upto: Epoch) -> Result<Vec<(Docu
             let col = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)?;
             Ok(col.as_string::<i32>().clone())
         };
-        let (doc_id, hash) = (utf8(0)?, utf8(1)?);
-        let n = batch.column(2).as_primitive::<Int64Type>();
+        let (doc_id, hash, text) = (utf8(0)?, utf8(1)?, utf8(2)?);
+        let n = batch.column(3).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
             let doc = Document {
                 doc_id: doc_id.value(row).to_owned(),
                 source: format!("restored from {}", Document::TABLE),
                 content_hash: hash.value(row).to_owned(),
+                text_simplified: Some(text.value(row).to_owned()),
                 ..Document::default()
             };
             docs.push((doc, n.value(row)));
