@@ -23,14 +23,18 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 use clap::Parser;
 
+/// The allocator of the `wenflow` binary, so that `--dedup-input` measures what it would.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 struct Args {
     /// The release `wenflow` binary.
-    #[arg(long)]
-    wenflow: PathBuf,
+    #[arg(long, required_unless_present = "dedup_input")]
+    wenflow: Option<PathBuf>,
     /// The chinese-poetry package folder.
-    #[arg(long)]
-    corpus: PathBuf,
+    #[arg(long, required_unless_present = "dedup_input")]
+    corpus: Option<PathBuf>,
     /// Python with duckdb (the venv of `make setup`).
     #[arg(long, default_value_t = default_python())]
     python: String,
@@ -43,6 +47,17 @@ struct Args {
     /// Only the per-core operator measurements (clean, entities).
     #[arg(long)]
     operators_only: bool,
+    /// Dedup alone: read `{"id", "text"}` lines from this JSONL file, run wenflow's
+    /// duplicate detection (default options) as a dataflow, write `doc_id<TAB>cluster_id`
+    /// lines to `--dedup-output`, and exit. The peers' comparison times this under GNU time.
+    #[arg(long)]
+    dedup_input: Option<PathBuf>,
+    /// Where `--dedup-input` writes its clusters.
+    #[arg(long, default_value = "/tmp/wenflow-bench/wenflow-clusters.tsv")]
+    dedup_output: PathBuf,
+    /// Worker threads of `--dedup-input`.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
 }
 
 fn default_python() -> String {
@@ -102,17 +117,18 @@ fn sql_number(wenflow: &Path, data: &Path, sql: &str) -> anyhow::Result<f64> {
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    if let Some(input) = &a.dedup_input {
+        return dedup_alone(input, &a.dedup_output, a.workers);
+    }
+    let (Some(wenflow), Some(corpus)) = (&a.wenflow, &a.corpus) else { bail!("--wenflow and --corpus are required") };
     std::fs::create_dir_all(&a.scratch)?;
-    let wenflow = a.wenflow.canonicalize().context("the wenflow binary")?;
+    let wenflow = wenflow.canonicalize().context("the wenflow binary")?;
     let w = wenflow.display().to_string();
     let bench_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let jsonl = a.scratch.join("corpus.jsonl");
     if !jsonl.exists() {
-        let status = Command::new(&a.python)
-            .arg(bench_dir.join("scripts/corpus_jsonl.py"))
-            .arg(&a.corpus)
-            .arg(&jsonl)
-            .status()?;
+        let status =
+            Command::new(&a.python).arg(bench_dir.join("scripts/corpus_jsonl.py")).arg(corpus).arg(&jsonl).status()?;
         if !status.success() {
             bail!("flattening the corpus failed");
         }
@@ -120,7 +136,7 @@ fn main() -> anyhow::Result<()> {
     if a.operators_only {
         return operators_per_core(&jsonl, a.runs);
     }
-    let corpus = a.corpus.display().to_string();
+    let corpus = corpus.display().to_string();
     let out = |tag: &str| a.scratch.join(format!("out-{tag}")).display().to_string();
     let ingest = |input: &str, tag: &str, extra: &[&str]| -> (String, Vec<String>) {
         let mut args = vec!["ingest".to_string(), input.to_string(), "--out".into(), out(tag)];
@@ -230,5 +246,78 @@ fn operators_per_core(jsonl: &Path, runs: usize) -> anyhow::Result<()> {
         "| entities (era dates and gazetteers) | {entities_s:.2} s | {:.1} | {mentions} mention rows |",
         mb / entities_s
     );
+    Ok(())
+}
+
+/// wenflow's duplicate detection alone, as a dataflow of `workers` threads over the lines
+/// of `input` (`{"id", "text"}`; line `i` goes to worker `i % workers`, in epochs of 32,768
+/// lines). Writes the
+/// clusters' `doc_id<TAB>cluster_id` lines to `output`, sorted.
+fn dedup_alone(input: &Path, output: &Path, workers: usize) -> anyhow::Result<()> {
+    use std::sync::{Arc, Mutex};
+
+    use differential_dataflow::input::Input;
+    use timely::dataflow::operators::Probe;
+    use wenflow_engine::Document;
+    use wenflow_operators::dedup::{DedupConfig, duplicates};
+
+    let text = Arc::new(std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?);
+    let rows: Arc<Mutex<Vec<(String, String, isize)>>> = Arc::default();
+    let sink = rows.clone();
+    let config = Arc::new(DedupConfig::default());
+    let started = std::time::Instant::now();
+    timely::execute(timely::Config::process(workers.max(1)), move |worker| {
+        let (index, peers) = (worker.index(), worker.peers());
+        let sink = sink.clone();
+        let config = config.clone();
+        let (mut docs, probe) = worker.dataflow::<u64, _, _>(|scope| {
+            let (input, docs) = scope.new_collection::<Document, isize>();
+            let (probe, _) = duplicates(docs, config)
+                .inspect_batch(move |_, batch| {
+                    let mut rows = sink.lock().expect("lock");
+                    rows.extend(batch.iter().map(|(r, _, diff)| (r.doc_id.clone(), r.cluster_id.clone(), *diff)));
+                })
+                .inner
+                .probe();
+            (input, probe)
+        });
+        // Epochs of 32k lines, as an ingest of the corpus commits about a dozen epochs.
+        for (i, line) in text.lines().enumerate() {
+            if i > 0 && i % 32_768 == 0 {
+                let epoch = (i / 32_768) as u64;
+                docs.advance_to(epoch);
+                docs.flush();
+                worker.step_while(|| probe.less_than(&epoch));
+            }
+            if i % peers != index {
+                continue;
+            }
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            let (Some(id), Some(t)) = (v["id"].as_str(), v["text"].as_str()) else { continue };
+            docs.insert(Document {
+                doc_id: id.to_string(),
+                content_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(t.as_bytes())),
+                text: t.to_string(),
+                ..Document::default()
+            });
+        }
+        let last = (text.lines().count() / 32_768 + 1) as u64;
+        docs.advance_to(last);
+        docs.flush();
+        worker.step_while(|| probe.less_than(&last));
+    })
+    .map_err(|e| anyhow::anyhow!("starting the workers: {e}"))?;
+    let mut rows: Vec<(String, String)> = {
+        let rows = rows.lock().map_err(|_| anyhow::anyhow!("a worker panicked"))?;
+        let mut sum: std::collections::BTreeMap<(String, String), isize> = Default::default();
+        for (d, c, diff) in rows.iter() {
+            *sum.entry((d.clone(), c.clone())).or_default() += diff;
+        }
+        sum.into_iter().filter(|(_, n)| *n > 0).map(|(k, _)| k).collect()
+    };
+    rows.sort();
+    let lines: String = rows.iter().map(|(d, c)| format!("{d}\t{c}\n")).collect();
+    std::fs::write(output, lines)?;
+    eprintln!("{} documents in clusters, {:.1} s", rows.len(), started.elapsed().as_secs_f64());
     Ok(())
 }

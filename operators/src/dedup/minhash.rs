@@ -3,8 +3,11 @@
 //!
 //! A text is reduced to its Han characters (the simplified copy when there is one, so both
 //! scripts compare), cut into overlapping character n-grams, and each n-gram hashed once
-//! with seeded xxh3. Permutation `i` is the multiply-shift hash `(a_i · h + b_i) >> 32` of
-//! that 64-bit hash, with odd `a_i`; the signature keeps the minimum per permutation. Two
+//! with seeded xxh3 (folded to 32 bits). Permutation `i` is the multiply-add-shift hash
+//! `((a_i · h + b_i) mod 2⁶⁴) >> 32` of that 32-bit value, with random 64-bit `a_i` and
+//! `b_i` (Dietzfelbinger's 2-independent family); the signature keeps the minimum per
+//! permutation. The permutations are stored column-wise and computed in 32-bit halves, so
+//! the loop over them vectorises. Two
 //! signatures agree in a position with probability equal to the Jaccard similarity of the
 //! n-gram sets, so the share of equal positions estimates it. LSH cuts the signature into
 //! `bands` bands of `rows` rows; two texts share a band key with probability
@@ -57,8 +60,10 @@ impl MinHashConfig {
 #[derive(Clone, Debug)]
 pub struct MinHasher {
     config: MinHashConfig,
-    /// Multiply-shift permutations: odd multiplier and offset of each.
-    coefficients: Vec<(u64, u64)>,
+    /// Low and high halves of each permutation's multiplier, and its offset.
+    a_lo: Vec<u32>,
+    a_hi: Vec<u32>,
+    b: Vec<u64>,
 }
 
 impl MinHasher {
@@ -72,8 +77,14 @@ impl MinHasher {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        let coefficients = (0..config.permutations()).map(|_| (next() | 1, next())).collect();
-        MinHasher { config, coefficients }
+        let (mut a_lo, mut a_hi, mut b) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..config.permutations() {
+            let a = next();
+            a_lo.push(a as u32);
+            a_hi.push((a >> 32) as u32);
+            b.push(next());
+        }
+        MinHasher { config, a_lo, a_hi, b }
     }
 
     /// The configuration.
@@ -88,9 +99,14 @@ impl MinHasher {
         if hashes.is_empty() {
             return None;
         }
-        let mut sig = vec![u32::MAX; self.coefficients.len()];
-        for (slot, &(a, b)) in sig.iter_mut().zip(&self.coefficients) {
-            *slot = hashes.iter().map(|&h| (a.wrapping_mul(h).wrapping_add(b) >> 32) as u32).min().unwrap_or(u32::MAX);
+        let mut sig = vec![u32::MAX; self.b.len()];
+        for h in hashes {
+            let x = (h ^ (h >> 32)) as u32;
+            for (((slot, &lo), &hi), &b) in sig.iter_mut().zip(&self.a_lo).zip(&self.a_hi).zip(&self.b) {
+                // (a · x + b) mod 2⁶⁴ with a = hi·2³² + lo, then the high 32 bits.
+                let ax = (u64::from(lo) * u64::from(x)).wrapping_add(u64::from(hi.wrapping_mul(x)) << 32);
+                *slot = (*slot).min((ax.wrapping_add(b) >> 32) as u32);
+            }
         }
         Some(sig)
     }

@@ -140,10 +140,22 @@ impl Sketch {
     }
 }
 
-/// The 64-bit key a document goes by inside the operator (its `doc_id` hashed). Two ids
-/// with one key only cost a join a wasted candidate: every link is checked by `doc_id`.
-fn doc_key(doc_id: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(doc_id.as_bytes())
+/// The key a document goes by inside the operator: its `doc_id` hashed to 32 bits, so that
+/// the LSH buckets, the largest state (one entry per document and band), hold a 4-byte
+/// member per entry. Ids that share a key (about 18 pairs among 390k documents) cost a few
+/// wasted candidates and nothing else: every link and row is checked by `doc_id`.
+type DocKey = u32;
+
+/// An LSH bucket: a band key. 64 bits, because an unrelated document that shares a
+/// bucket by chance may become its hub and cost the bucket's members their link.
+type BucketKey = u64;
+
+fn doc_key(doc_id: &str) -> DocKey {
+    fold(xxhash_rust::xxh3::xxh3_64(doc_id.as_bytes()))
+}
+
+fn fold(h: u64) -> u32 {
+    (h ^ (h >> 32)) as u32
 }
 
 /// Pure core of one LSH bucket: the candidate links `(member, hub)`, at most `cap − 1`.
@@ -151,8 +163,8 @@ fn doc_key(doc_id: &str) -> u64 {
 /// and the next `cap − 1` link to it. Seeding with the bucket gives a document different
 /// hubs in different bands, so one dissimilar hub does not cost it every link. Returns also
 /// whether the bucket was capped.
-pub fn bucket_links(bucket: u64, members: &[u64], cap: usize) -> (Vec<(u64, u64)>, bool) {
-    let mut ranked: Vec<(u64, u64)> =
+pub fn bucket_links(bucket: BucketKey, members: &[DocKey], cap: usize) -> (Vec<(DocKey, DocKey)>, bool) {
+    let mut ranked: Vec<(u64, DocKey)> =
         members.iter().map(|&m| (xxhash_rust::xxh3::xxh3_64_with_seed(&m.to_le_bytes(), bucket), m)).collect();
     ranked.sort_unstable();
     let Some(&(_, hub)) = ranked.first() else { return (Vec::new(), false) };
@@ -233,19 +245,22 @@ where
     let cap = config.max_bucket;
     let candidates = prepared
         .flat_map(|(key, _, bands)| bands.into_iter().map(move |bucket| (bucket, key)))
-        .reduce_named("LshBuckets", move |bucket, input: &[(&u64, isize)], output: &mut Vec<((u64, u64), isize)>| {
-            let members: Vec<u64> = input.iter().filter(|(_, n)| *n > 0).map(|(k, _)| **k).collect();
-            let (links, capped) = bucket_links(*bucket, &members, cap);
-            if capped {
-                tracing::warn!(
-                    bucket = *bucket,
-                    members = members.len(),
-                    cap,
-                    "lsh bucket over the cap: only the first members are linked"
-                );
-            }
-            output.extend(links.into_iter().map(|l| (l, 1)));
-        })
+        .reduce_named(
+            "LshBuckets",
+            move |bucket, input: &[(&DocKey, isize)], output: &mut Vec<((DocKey, DocKey), isize)>| {
+                let members: Vec<DocKey> = input.iter().filter(|(_, n)| *n > 0).map(|(k, _)| **k).collect();
+                let (links, capped) = bucket_links(*bucket, &members, cap);
+                if capped {
+                    tracing::warn!(
+                        bucket = *bucket,
+                        members = members.len(),
+                        cap,
+                        "lsh bucket over the cap: only the first members are linked"
+                    );
+                }
+                output.extend(links.into_iter().map(|l| (l, 1)));
+            },
+        )
         .map(|(_, link)| link);
 
     let (threshold, ngram) = (config.threshold, config.minhash.ngram);
@@ -608,7 +623,7 @@ mod tests {
         let (links, capped) = bucket_links(7, &[1, 2, 3, 4], 3);
         assert!(capped);
         assert_eq!(links.len(), 2);
-        let hubs: BTreeSet<u64> = (0..64).map(|b| bucket_links(b, &[1, 2, 3, 4], 10).0[0].1).collect();
+        let hubs: BTreeSet<DocKey> = (0..64).map(|b| bucket_links(b, &[1, 2, 3, 4], 10).0[0].1).collect();
         assert_eq!(hubs.len(), 4, "different buckets pick different hubs");
     }
 
