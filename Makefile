@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test bench
+.PHONY: setup build demo test bench bench-dedup
 
 setup:
 	@bash scripts/setup.sh
@@ -29,3 +29,9 @@ test: setup
 
 bench: build
 	$(CARGO_TARGET_DIR)/release/wenflow-bench --wenflow $(WENFLOW) --corpus $(WENFLOW_CORPUS)
+
+# Near-duplicate detection side by side with datatrove and datasketch (installed into the
+# venv from PyPI by bench/peers/setup.sh).
+bench-dedup: build
+	@bash bench/peers/setup.sh
+	@bash bench/peers/run.sh $(WENFLOW_CORPUS) 3

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A short report over an ingest's tables: documents per collection, duplicates, era dates,
+# A short report over an ingest's tables: documents per collection, exact and near duplicates, era dates,
 # cleaning changes, entities, failures.
 set -euo pipefail
 WENFLOW="$1"; OUT="$2"
@@ -8,6 +8,8 @@ echo; echo "== documents by collection"
 echo; echo "== duplicate clusters by kind, and the collections they join"
 "$WENFLOW" sql "SELECT d.kind, count(DISTINCT d.cluster_id) AS clusters, count(*) AS documents FROM duplicates d GROUP BY 1" --data "$OUT"
 "$WENFLOW" sql "SELECT a.collection AS collection, b.collection AS duplicated_in, count(DISTINCT a.doc_id) AS documents FROM duplicates da JOIN duplicates db ON da.cluster_id = db.cluster_id AND da.doc_id <> db.doc_id JOIN documents a ON a.doc_id = da.doc_id JOIN documents b ON b.doc_id = db.doc_id GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10" --data "$OUT"
+echo; echo "== near duplicates: a few members with their cluster's representative"
+"$WENFLOW" sql "SELECT round(d.similarity, 3) AS similarity, a.collection || ' ' || a.author || '《' || a.title || '》' AS member, b.collection || ' ' || b.author || '《' || b.title || '》' AS representative FROM duplicates d JOIN documents a ON a.doc_id = d.doc_id JOIN documents b ON b.doc_id = d.cluster_id WHERE d.kind = 'near' AND d.doc_id <> d.cluster_id AND d.similarity < 1 ORDER BY d.doc_id LIMIT 8" --data "$OUT"
 echo; echo "== most mentioned reign-era dates (unambiguous)"
 "$WENFLOW" sql "SELECT norm, year, count(DISTINCT doc_id) AS documents FROM entities WHERE kind = 'ERA_DATE' AND NOT ambiguous GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10" --data "$OUT"
 echo; echo "== cleaning: documents each rule changed, and how often"

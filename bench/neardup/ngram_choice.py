@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench/peers"))
+from common import is_han  # noqa: E402
 
 
 def t2s_table():
@@ -26,21 +28,6 @@ def t2s_table():
         t, s, _ = line.split("\t")
         m[t] = s
     return m
-
-
-def is_han(c):
-    """wenflow's `clean::is_han`."""
-    o = ord(c)
-    return (
-        0x3400 <= o <= 0x4DBF
-        or 0x4E00 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x20000 <= o <= 0x2A6DF
-        or 0x2A700 <= o <= 0x2EE5F
-        or 0x2F800 <= o <= 0x2FA1F
-        or 0x30000 <= o <= 0x323AF
-        or o == 0x3007
-    )
 
 
 def grams(text, n):

@@ -47,7 +47,8 @@ struct Args {
     /// Only the per-core operator measurements (clean, entities).
     #[arg(long)]
     operators_only: bool,
-    /// Dedup alone: read `{"id", "text"}` lines from this JSONL file, run wenflow's
+    /// Dedup alone: read `{"id", "text"}` lines from this JSONL file (or the `*.jsonl`
+    /// files of this directory, in name order), run wenflow's
     /// duplicate detection (default options) as a dataflow, write `doc_id<TAB>cluster_id`
     /// lines to `--dedup-output`, and exit. The peers' comparison times this under GNU time.
     #[arg(long)]
@@ -58,6 +59,9 @@ struct Args {
     /// Worker threads of `--dedup-input`.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// `--dedup-input` options: n-gram size, bands, rows (default: wenflow's defaults).
+    #[arg(long, num_args = 3, value_names = ["NGRAM", "BANDS", "ROWS"])]
+    minhash: Option<Vec<usize>>,
 }
 
 fn default_python() -> String {
@@ -118,7 +122,12 @@ fn sql_number(wenflow: &Path, data: &Path, sql: &str) -> anyhow::Result<f64> {
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     if let Some(input) = &a.dedup_input {
-        return dedup_alone(input, &a.dedup_output, a.workers);
+        let mut config = wenflow_operators::dedup::DedupConfig::default();
+        if let Some(m) = &a.minhash {
+            (config.minhash.ngram, config.minhash.bands, config.minhash.rows) = (m[0], m[1], m[2]);
+        }
+        config.validate()?;
+        return dedup_alone(input, &a.dedup_output, a.workers, config);
     }
     let (Some(wenflow), Some(corpus)) = (&a.wenflow, &a.corpus) else { bail!("--wenflow and --corpus are required") };
     std::fs::create_dir_all(&a.scratch)?;
@@ -253,18 +262,33 @@ fn operators_per_core(jsonl: &Path, runs: usize) -> anyhow::Result<()> {
 /// of `input` (`{"id", "text"}`; line `i` goes to worker `i % workers`, in epochs of 32,768
 /// lines). Writes the
 /// clusters' `doc_id<TAB>cluster_id` lines to `output`, sorted.
-fn dedup_alone(input: &Path, output: &Path, workers: usize) -> anyhow::Result<()> {
+fn dedup_alone(
+    input: &Path,
+    output: &Path,
+    workers: usize,
+    config: wenflow_operators::dedup::DedupConfig,
+) -> anyhow::Result<()> {
     use std::sync::{Arc, Mutex};
 
     use differential_dataflow::input::Input;
     use timely::dataflow::operators::Probe;
     use wenflow_engine::Document;
-    use wenflow_operators::dedup::{DedupConfig, duplicates};
+    use wenflow_operators::dedup::duplicates;
 
-    let text = Arc::new(std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?);
+    let files: Vec<PathBuf> = if input.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(input)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .collect();
+        files.sort();
+        files
+    } else {
+        vec![input.to_path_buf()]
+    };
+    let files = Arc::new(files);
     let rows: Arc<Mutex<Vec<(String, String, isize)>>> = Arc::default();
     let sink = rows.clone();
-    let config = Arc::new(DedupConfig::default());
+    let config = Arc::new(config);
     let started = std::time::Instant::now();
     timely::execute(timely::Config::process(workers.max(1)), move |worker| {
         let (index, peers) = (worker.index(), worker.peers());
@@ -281,10 +305,18 @@ fn dedup_alone(input: &Path, output: &Path, workers: usize) -> anyhow::Result<()
                 .probe();
             (input, probe)
         });
-        // Epochs of 32k lines, as an ingest of the corpus commits about a dozen epochs.
-        for (i, line) in text.lines().enumerate() {
+        // Every worker reads the files and keeps its lines, in epochs of 32k lines, as an
+        // ingest of the corpus commits about a dozen epochs.
+        let lines = files.iter().flat_map(|f| match std::fs::File::open(f) {
+            Ok(f) => Box::new(std::io::BufRead::lines(std::io::BufReader::new(f)).map_while(Result::ok))
+                as Box<dyn Iterator<Item = String>>,
+            Err(e) => panic!("reading {}: {e}", f.display()),
+        });
+        let mut last = 1;
+        for (i, line) in lines.enumerate() {
             if i > 0 && i % 32_768 == 0 {
                 let epoch = (i / 32_768) as u64;
+                last = epoch + 1;
                 docs.advance_to(epoch);
                 docs.flush();
                 worker.step_while(|| probe.less_than(&epoch));
@@ -292,7 +324,7 @@ fn dedup_alone(input: &Path, output: &Path, workers: usize) -> anyhow::Result<()
             if i % peers != index {
                 continue;
             }
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
             let (Some(id), Some(t)) = (v["id"].as_str(), v["text"].as_str()) else { continue };
             docs.insert(Document {
                 doc_id: id.to_string(),
@@ -301,7 +333,6 @@ fn dedup_alone(input: &Path, output: &Path, workers: usize) -> anyhow::Result<()
                 ..Document::default()
             });
         }
-        let last = (text.lines().count() / 32_768 + 1) as u64;
         docs.advance_to(last);
         docs.flush();
         worker.step_while(|| probe.less_than(&last));

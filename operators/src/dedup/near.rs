@@ -26,7 +26,7 @@ use differential_dataflow::operators::Iterate;
 use serde::{Deserialize, Serialize};
 use wenflow_engine::{Document, DuplicateKind, DuplicateRow, Epoch};
 
-use super::minhash::{MinHashConfig, MinHasher, estimated_jaccard, exact_jaccard, normalized_chars};
+use super::minhash::{MinHashConfig, MinHasher, estimated_jaccard, exact_jaccard};
 
 /// How a candidate link is verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +150,14 @@ type DocKey = u32;
 /// bucket by chance may become its hub and cost the bucket's members their link.
 type BucketKey = u64;
 
+/// The Han characters of a text, in a string of exactly their size (it is kept for the
+/// lifetime of the document).
+fn han_only(text: &str) -> String {
+    let mut han = String::with_capacity(text.chars().filter(|&c| crate::clean::is_han(c)).map(char::len_utf8).sum());
+    han.extend(text.chars().filter(|&c| crate::clean::is_han(c)));
+    han
+}
+
 fn doc_key(doc_id: &str) -> DocKey {
     fold(xxhash_rust::xxh3::xxh3_64(doc_id.as_bytes()))
 }
@@ -235,7 +243,7 @@ where
         let sketch = Sketch {
             doc_id: d.doc_id.clone(),
             content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
-            han: if verify == Verify::Exact { normalized_chars(text).into_iter().collect() } else { String::new() },
+            han: if verify == Verify::Exact { han_only(text) } else { String::new() },
             sig: if verify == Verify::Estimate { sig } else { Vec::new() },
         };
         (doc_key(&d.doc_id), sketch, bands)
@@ -370,7 +378,7 @@ mod tests {
                 doc_id: d.doc_id.clone(),
                 content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
                 sig: if exact { Vec::new() } else { hasher.signature(&d.text).unwrap_or_default() },
-                han: if exact { normalized_chars(&d.text).into_iter().collect() } else { String::new() },
+                han: if exact { han_only(&d.text) } else { String::new() },
             };
             clusters.entry(find(&mut label, i)).or_default().push(sketch);
         }
@@ -610,6 +618,23 @@ mod tests {
 
     fn sketch(id: &str, content: u64, sig: &[u32]) -> Sketch {
         Sketch { doc_id: id.into(), content, sig: sig.to_vec(), han: String::new() }
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert!(DedupConfig::default().validate().is_ok());
+        assert_eq!(Verify::parse("estimate").ok(), Some(Verify::Estimate));
+        assert!(Verify::parse("exactly").is_err());
+        let with = |f: fn(&mut DedupConfig)| {
+            let mut c = DedupConfig::default();
+            f(&mut c);
+            c.validate().map_err(|e| e.to_string())
+        };
+        assert!(with(|c| c.threshold = 0.0).unwrap_err().contains("near-threshold"));
+        assert!(with(|c| c.threshold = 1.5).is_err());
+        assert!(with(|c| c.minhash.ngram = 0).unwrap_err().contains("near-ngram"));
+        assert!(with(|c| c.minhash.rows = 0).unwrap_err().contains("near-bands"));
+        assert!(with(|c| c.max_bucket = 1).unwrap_err().contains("near-max-bucket"));
     }
 
     #[test]
