@@ -54,7 +54,7 @@ def main():
         for coll, author, title, t in rows:
             print(f"    {coll} · {author} · {title} | {t.replace(chr(10), '')[:60]}")
     print(f"\n## {a.examples} random near-duplicate rows with their representative\n")
-    near = c.sql("SELECT doc_id, cluster_id, similarity FROM d WHERE kind = 'near' AND doc_id <> cluster_id").fetchall()
+    near = c.sql("SELECT doc_id, cluster_id, similarity FROM d WHERE kind = 'near' AND doc_id <> cluster_id ORDER BY doc_id").fetchall()
     random.Random(a.seed).shuffle(near)
     for i, (doc, cid, sim) in enumerate(near[: a.examples], 1):
         x = c.sql("SELECT collection, author, title, t FROM docs WHERE doc_id = ?", params=[doc]).fetchall()[0]
