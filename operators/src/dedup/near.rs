@@ -409,9 +409,9 @@ mod tests {
             }
             5 => {
                 let mut t = base.clone();
-                for i in 0..t.len() {
+                for c in t.iter_mut() {
                     if rng.below(2) == 0 {
-                        t[i] = random_han(rng, 1)[0];
+                        *c = random_han(rng, 1)[0];
                     }
                 }
                 t.into_iter().collect()
@@ -535,7 +535,7 @@ mod tests {
     #[test]
     fn pairs_near_the_threshold_are_found_with_high_precision_and_recall() {
         let config = DedupConfig::default();
-        let mut rng = XorShift::new(0x5EED_0F_11);
+        let mut rng = XorShift::new(0x5EED_0F11);
         let mut docs = Vec::new();
         for base in 0..40 {
             let len = 60 + rng.below(240) as usize;
@@ -628,13 +628,13 @@ mod tests {
         let with = |f: fn(&mut DedupConfig)| {
             let mut c = DedupConfig::default();
             f(&mut c);
-            c.validate().map_err(|e| e.to_string())
+            c.validate().err().map(|e| e.to_string()).unwrap_or_default()
         };
-        assert!(with(|c| c.threshold = 0.0).unwrap_err().contains("near-threshold"));
-        assert!(with(|c| c.threshold = 1.5).is_err());
-        assert!(with(|c| c.minhash.ngram = 0).unwrap_err().contains("near-ngram"));
-        assert!(with(|c| c.minhash.rows = 0).unwrap_err().contains("near-bands"));
-        assert!(with(|c| c.max_bucket = 1).unwrap_err().contains("near-max-bucket"));
+        assert!(with(|c| c.threshold = 0.0).contains("near-threshold"));
+        assert!(with(|c| c.threshold = 1.5).contains("near-threshold"));
+        assert!(with(|c| c.minhash.ngram = 0).contains("near-ngram"));
+        assert!(with(|c| c.minhash.rows = 0).contains("near-bands"));
+        assert!(with(|c| c.max_bucket = 1).contains("near-max-bucket"));
     }
 
     #[test]
