@@ -34,6 +34,7 @@ use wenflow_engine::CleanRule;
 pub use chars::{is_cjk_punct, is_han};
 pub use config::{CleanConfig, PiiPolicies, Policy, PunctuationStyle, QualityThresholds};
 pub use dataflow::{clean, clean_one};
+pub use tables::fold_char;
 pub use text::{Cleaned, clean_document, clean_text, content_hash, script_of};
 
 /// How often each rule fired on one document.

@@ -91,6 +91,13 @@ pub fn simplify_char(c: char) -> char {
     T2S_MAP.get(c).map_or(c, |(s, _)| s)
 }
 
+/// The form search compares: the standard form of a variant, then its simplified form, so
+/// 爲, 為 and 为 are one character to an index and its queries.
+#[inline]
+pub fn fold_char(c: char) -> char {
+    simplify_char(VARIANT_MAP.get(c).unwrap_or(c))
+}
+
 /// Simplified form of `c` inside a name: a character that is its own simplified form in
 /// some uses keeps itself.
 #[inline]
