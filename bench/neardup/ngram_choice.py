@@ -19,7 +19,7 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench/peers"))
-from common import is_han  # noqa: E402
+from common import is_han, ngrams  # noqa: E402
 
 
 def t2s_table():
@@ -31,10 +31,7 @@ def t2s_table():
 
 
 def grams(text, n):
-    cs = [c for c in text if is_han(c)]
-    if len(cs) < n:
-        return {"".join(cs)} if cs else set()
-    return {"".join(cs[i : i + n]) for i in range(len(cs) - n + 1)}
+    return ngrams([c for c in text if is_han(c)], n)
 
 
 def jaccard(a, b):

@@ -95,7 +95,12 @@ impl MinHasher {
     /// A MinHash signature: the minimum of each permutation over the text's n-grams, in one
     /// pass over the text. `None` for a text without Han characters.
     pub fn signature(&self, text: &str) -> Option<Vec<u32>> {
-        let hashes = ngram_hashes(&normalized_chars(text), self.config.ngram.max(1), self.config.seed);
+        self.signature_of_chars(&normalized_chars(text))
+    }
+
+    /// The signature of characters already reduced by [`normalized_chars`].
+    pub fn signature_of_chars(&self, chars: &[char]) -> Option<Vec<u32>> {
+        let hashes = ngram_hashes(chars, self.config.ngram.max(1), self.config.seed);
         if hashes.is_empty() {
             return None;
         }

@@ -26,7 +26,7 @@ use differential_dataflow::operators::Iterate;
 use serde::{Deserialize, Serialize};
 use wenflow_engine::{Document, DuplicateKind, DuplicateRow, Epoch};
 
-use super::minhash::{MinHashConfig, MinHasher, estimated_jaccard, exact_jaccard};
+use super::minhash::{MinHashConfig, MinHasher, estimated_jaccard, exact_jaccard, normalized_chars};
 
 /// How a candidate link is verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,12 +150,12 @@ type DocKey = u32;
 /// bucket by chance may become its hub and cost the bucket's members their link.
 type BucketKey = u64;
 
-/// The Han characters of a text, in a string of exactly their size (it is kept for the
-/// lifetime of the document).
-fn han_only(text: &str) -> String {
-    let mut han = String::with_capacity(text.chars().filter(|&c| crate::clean::is_han(c)).map(char::len_utf8).sum());
-    han.extend(text.chars().filter(|&c| crate::clean::is_han(c)));
-    han
+/// Characters as a string of exactly their size (it is kept for the lifetime of the
+/// document).
+fn exact_string(chars: &[char]) -> String {
+    let mut s = String::with_capacity(chars.iter().map(|c| c.len_utf8()).sum());
+    s.extend(chars);
+    s
 }
 
 fn doc_key(doc_id: &str) -> DocKey {
@@ -182,7 +182,7 @@ pub fn bucket_links(bucket: BucketKey, members: &[DocKey], cap: usize) -> (Vec<(
 
 /// Pure core of one cluster: the rows for its members, given the representative's
 /// `doc_id` (the smallest). A member identical to the representative is `exact` with
-/// similarity 1; others are `near` with the similarity estimated from the signatures. The
+/// similarity 1; others are `near` with their [`Sketch::similarity`] to it. The
 /// representative is `exact` when another member is identical to it, else `near`.
 pub fn cluster_rows(rep: &str, members: &[&Sketch], ngram: usize) -> Vec<DuplicateRow> {
     let Some(r) = members.iter().find(|s| s.doc_id == rep) else { return Vec::new() };
@@ -238,12 +238,13 @@ where
     let prepared = docs.map(move |d| {
         let d: &Document = d.borrow();
         let text = d.text_simplified.as_deref().unwrap_or(&d.text);
-        let sig = h.signature(text).unwrap_or_default();
+        let chars = normalized_chars(text);
+        let sig = h.signature_of_chars(&chars).unwrap_or_default();
         let bands = h.band_keys(&sig);
         let sketch = Sketch {
             doc_id: d.doc_id.clone(),
             content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
-            han: if verify == Verify::Exact { han_only(text) } else { String::new() },
+            han: if verify == Verify::Exact { exact_string(&chars) } else { String::new() },
             sig: if verify == Verify::Estimate { sig } else { Vec::new() },
         };
         (doc_key(&d.doc_id), sketch, bands)
@@ -378,7 +379,7 @@ mod tests {
                 doc_id: d.doc_id.clone(),
                 content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
                 sig: if exact { Vec::new() } else { hasher.signature(&d.text).unwrap_or_default() },
-                han: if exact { han_only(&d.text) } else { String::new() },
+                han: if exact { exact_string(&normalized_chars(&d.text)) } else { String::new() },
             };
             clusters.entry(find(&mut label, i)).or_default().push(sketch);
         }
