@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test bench bench-dedup
+.PHONY: setup build demo test bench bench-dedup bench-search
 
 setup:
 	@bash scripts/setup.sh
@@ -35,3 +35,8 @@ bench: build
 bench-dedup: build
 	@bash bench/peers/setup.sh
 	@bash bench/peers/run.sh $(WENFLOW_CORPUS) 3
+
+# Full-text search side by side with tantivy-py (installed into the venv from PyPI by the
+# script): indexing cost inside the ingest, accuracy and latency of 400 span queries.
+bench-search: build
+	@bash bench/search/run.sh $(WENFLOW) $(CARGO_TARGET_DIR)/release/wenflow-bench $(WENFLOW_CORPUS) 3

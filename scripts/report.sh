@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A short report over an ingest's tables: documents per collection, exact and near duplicates, era dates,
-# cleaning changes, entities, failures.
+# cleaning changes, entities, failures, and a few searches of the full-text index.
 set -euo pipefail
 WENFLOW="$1"; OUT="$2"
 echo; echo "== documents by collection"
@@ -20,3 +20,7 @@ echo; echo "== entities: mentions per kind, and the most mentioned persons and p
 "$WENFLOW" sql "SELECT kind, norm, documents FROM entity_counts WHERE kind = 'PLACE' ORDER BY documents DESC LIMIT 8" --data "$OUT"
 echo; echo "== failures by stage"
 "$WENFLOW" sql "SELECT stage, count(*) AS failures, min(error) AS example FROM failures GROUP BY 1 ORDER BY 2 DESC" --data "$OUT"
+echo; echo "== search: a line in simplified characters finds the poem (traditional in the corpus)"
+"$WENFLOW" search "举头望明月" --index "$OUT" --limit 3
+echo; echo "== search: Song poems naming the moon and wine, with an era date of the 1070s"
+"$WENFLOW" search "明月 酒" --index "$OUT" --dynasty 宋 --year 1070..1079 --limit 3

@@ -7,13 +7,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use wenflow_connectors::delta::{DeltaCommitter, Output, RunTotals, restore_documents, restore_entities};
+use wenflow_connectors::delta::{
+    DeltaCommitter, Output, RunTotals, epoch_changes, restore_documents, restore_entities,
+};
 use wenflow_connectors::files::{self, SourceOptions};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
 use wenflow_engine::sink::CommitMsg;
 
+use wenflow_index::{EpochChanges, IndexLayout, IndexTarget};
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Gazetteer;
@@ -41,6 +44,8 @@ pub struct IngestArgs {
     pub dedup: DedupConfig,
     /// User gazetteers for entity extraction.
     pub gazetteers: Vec<PathBuf>,
+    /// Build the full-text index under `<out>/index`.
+    pub index: bool,
 }
 
 /// How long a waiting worker parks before it looks again (it wakes early on messages).
@@ -60,6 +65,43 @@ fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<Strin
         key.push_str(&format!("\n{}|{}|{:?}|{since}", split.path.display(), split.bytes, split.kind));
     }
     Ok(format!("ingest-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())))
+}
+
+/// Opens (creating when missing) the index of `output`, and brings the shards this
+/// process writes up to the last epoch every table holds, replaying from the tables what
+/// they lack.
+fn open_index(
+    runtime: &tokio::runtime::Runtime,
+    output: &Output,
+    job_id: &str,
+    cluster: &ClusterConfig,
+    first_epoch: u64,
+    resume: u64,
+) -> anyhow::Result<IndexTarget> {
+    let peers = cluster.peers();
+    let layout = IndexLayout::open_or_create(&output.root, peers, cluster.process == 0).context("opening the index")?;
+    let local = cluster.process * cluster.workers..(cluster.process + 1) * cluster.workers;
+    let owned: Vec<usize> = local.flat_map(|w| layout.owned(w, peers)).collect();
+    let upto = (resume > first_epoch).then(|| resume - 1);
+    let started = Instant::now();
+    let caught = wenflow_index::catch_up(&layout, &owned, job_id, first_epoch, upto, |epoch| {
+        let (docs, mentions) = runtime.block_on(epoch_changes(output, epoch)).map_err(|e| e.to_string())?;
+        Ok(EpochChanges {
+            docs: docs.into_iter().map(|(d, n)| (d, n as isize)).collect(),
+            mentions: mentions.into_iter().map(|(m, n)| (m, n as isize)).collect(),
+        })
+    })
+    .context("bringing the index up to the committed tables")?;
+    if caught.epochs > 0 {
+        tracing::info!(
+            epochs = caught.epochs,
+            added = caught.added,
+            deleted = caught.deleted,
+            elapsed_s = started.elapsed().as_secs_f64(),
+            "index caught up with the committed tables"
+        );
+    }
+    Ok(IndexTarget { layout: Arc::new(layout), job_id: job_id.to_owned() })
 }
 
 /// What process 0 learns at the end of the run.
@@ -115,8 +157,14 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         (Vec::new(), Vec::new())
     };
 
-    let progress = Arc::new(Progress::default());
     let peers = args.cluster.peers();
+    let index = if args.index {
+        Some(open_index(&runtime, &output, &job_id, &args.cluster, plan.first_epoch, resume)?)
+    } else {
+        None
+    };
+
+    let progress = Arc::new(Progress::default());
     let process_bytes: u64 = plan
         .splits
         .iter()
@@ -129,6 +177,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         stores: output.tables.keys().filter_map(|name| output.store(name).map(|s| (*name, s))).collect(),
         committed: output.committed.clone(),
         runtime: runtime.handle().clone(),
+        index: index.clone(),
     };
     let run_row = RunRow {
         run_id: uuid::Uuid::new_v4().to_string(),
@@ -141,6 +190,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             "clean": args.clean,
             "dedup": args.dedup,
             "gazetteers": args.gazetteers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "index": args.index,
             "workers": args.cluster.workers,
             "processes": args.cluster.processes,
         })
@@ -258,6 +308,12 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     println!("  documents  {}", rows("documents"));
     println!("  duplicates {}", rows("duplicates"));
     println!("  entities   {}", rows("entities"));
+    if let Some(target) = &index {
+        match wenflow_index::ShardedSearcher::open(&target.layout.dir) {
+            Ok(s) => println!("  index      {} documents in {} shards", s.num_docs(), s.shards()),
+            Err(e) => println!("  index      unreadable: {e}"),
+        }
+    }
     println!(
         "  failures   {}{}",
         rows("failures"),

@@ -3,6 +3,7 @@
 mod ingest;
 mod pipeline;
 mod report;
+mod search;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,8 @@ enum Command {
     Sql(SqlCli),
     /// Clean a passage and print the entities found in it (dates, dynasties, rulers, persons, places, offices).
     Entities(EntitiesCli),
+    /// Search the full-text index under --index (BM25 over all shards, filters, highlighted snippets).
+    Search(search::SearchCli),
 }
 
 #[derive(Args, Debug)]
@@ -104,6 +107,9 @@ struct IngestCli {
     /// A user gazetteer for entity extraction: tab-separated `KIND name [norm]` lines, KIND one of PERSON, PLACE, OFFICE, DYNASTY, RULER (repeatable).
     #[arg(long)]
     gazetteer: Vec<PathBuf>,
+    /// Do not build the full-text index under <out>/index (a later run without this flag builds it from the tables).
+    #[arg(long)]
+    no_index: bool,
 }
 
 #[derive(Args, Debug)]
@@ -251,6 +257,7 @@ fn main() -> anyhow::Result<()> {
         Command::Ingest(a) => ingest::run(ingest_args(*a)?)?,
         Command::Sql(a) => sql(a)?,
         Command::Entities(a) => entities(a)?,
+        Command::Search(a) => search::run(a)?,
     };
     std::process::exit(code);
 }
@@ -285,6 +292,7 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
         clean: a.clean.config()?,
         dedup: a.dedup.config()?,
         gazetteers: a.gazetteer,
+        index: !a.no_index,
     })
 }
 

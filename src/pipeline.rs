@@ -7,13 +7,16 @@
 //!          │                 │                         └─► entities ─┬─► write(entities) ──────────┤
 //!          │                 │              restored entities ──────┴─► entity counts ─► write ───┤
 //!          └─ err ───────────┴─ filtered ─── id conflicts ─────────────► write(failures) ──────────┤
-//!                                                            input counts ──────────────────────────┴─► commit ─► probe
+//!                                                            input counts ──────────────────────────┴─► commit ─┐
+//!                                                                                                               │
+//!   documents + entities ── exchange by shard ─► index shards (commit after the tables' commit) ◄───────────────┘─► probe
 //! ```
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use differential_dataflow::input::{Input, InputSession};
+use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Concatenate, Input as TimelyInput, Probe};
 use timely::dataflow::{InputHandleVec, ProbeHandle, Scope};
 use wenflow_connectors::delta::{DeltaCommitter, DeltaPartWriter};
@@ -23,6 +26,7 @@ use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
 use wenflow_engine::split::split_results;
 use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, Shared};
+use wenflow_index::IndexTarget;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Gazetteer;
@@ -48,6 +52,8 @@ pub struct SinkTargets {
     pub committed: BTreeMap<&'static str, Option<Epoch>>,
     /// Runtime for storage I/O.
     pub runtime: tokio::runtime::Handle,
+    /// The full-text index, unless `--no-index`.
+    pub index: Option<IndexTarget>,
 }
 
 /// The inputs of the dataflow and the probe that reports committed epochs.
@@ -60,7 +66,7 @@ pub struct Handles {
     pub restored_entities: InputSession<Epoch, EntityRow, isize>,
     /// Input record counts per epoch, for the run's accounting.
     pub counts: InputHandleVec<Epoch, CommitMsg>,
-    /// Frontier of committed epochs.
+    /// Frontier of committed epochs (tables and index).
     pub probe: ProbeHandle<Epoch>,
 }
 
@@ -90,12 +96,13 @@ pub fn build(
         (store, targets.runtime.clone(), worker, targets.committed.get(table).copied().flatten())
     };
     let (s, r, w, c) = writer(Document::TABLE);
-    let doc_parts = write_epochs(documents, DeltaPartWriter::<Shared<Document>>::new(s, r, w, c));
+    let doc_parts = write_epochs(documents.clone(), DeltaPartWriter::<Shared<Document>>::new(s, r, w, c));
     let (s, r, w, c) = writer(DuplicateRow::TABLE);
     let dup_parts = write_epochs(duplicates, DeltaPartWriter::<DuplicateRow>::new(s, r, w, c));
     let (s, r, w, c) = writer(Failure::TABLE);
     let fail_parts = write_epochs(failures, DeltaPartWriter::<Failure>::new(s, r, w, c));
 
+    let mentions_for_index = mentions.clone();
     let (s, r, w, c) = writer(EntityRow::TABLE);
     let entity_parts = write_epochs(mentions, DeltaPartWriter::<EntityRow>::new(s, r, w, c));
     let (s, r, w, c) = writer(EntityCount::TABLE);
@@ -104,8 +111,18 @@ pub fn build(
     let (s, r, w, c) = writer(CleanChange::TABLE);
     let change_parts = write_epochs(changes, DeltaPartWriter::<CleanChange>::new(s, r, w, c));
 
+    let epochs = inputs.clone().flat_map(|m| match m {
+        CommitMsg::Inputs { epoch, .. } => Some(epoch),
+        CommitMsg::Part(_) => None,
+    });
     let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, entity_parts, count_parts, change_parts, inputs]);
-    let (probe, _) = commit_epochs(msgs, committer).probe();
+    let committed = commit_epochs(msgs, committer);
+    let probe = match &targets.index {
+        Some(target) => {
+            wenflow_index::index_epochs(documents, mentions_for_index, epochs, committed, target.clone()).probe().0
+        }
+        None => committed.probe().0,
+    };
     Handles {
         records: records_in,
         restored: restored_in,

@@ -11,5 +11,6 @@ mod e2e {
     pub mod poetry;
     pub mod readers;
     pub mod resume;
+    pub mod search;
     pub mod support;
 }

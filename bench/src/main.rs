@@ -17,6 +17,8 @@
 //! `wenflow-bench --wenflow target/release/wenflow --corpus ~/.cache/wenflow/corpus/chinese-poetry`).
 //! Peak RSS comes from GNU time (`/usr/bin/time -f '%e %M'`).
 
+mod search;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -30,10 +32,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser, Debug)]
 struct Args {
     /// The release `wenflow` binary.
-    #[arg(long, required_unless_present = "dedup_input")]
+    #[arg(long, required_unless_present_any = ["dedup_input", "search_eval"])]
     wenflow: Option<PathBuf>,
     /// The chinese-poetry package folder.
-    #[arg(long, required_unless_present = "dedup_input")]
+    #[arg(long, required_unless_present_any = ["dedup_input", "search_eval"])]
     corpus: Option<PathBuf>,
     /// Python with duckdb (the venv of `make setup`).
     #[arg(long, default_value_t = default_python())]
@@ -62,6 +64,13 @@ struct Args {
     /// `--dedup-input` options: n-gram size, bands, rows (default: wenflow's defaults).
     #[arg(long, num_args = 3, value_names = ["NGRAM", "BANDS", "ROWS"])]
     minhash: Option<Vec<usize>>,
+    /// Search quality and latency: evaluate the query set in this JSONL file (from
+    /// `bench/search/queries.py`) on the index of `--index`, print JSON, and exit.
+    #[arg(long, requires = "index")]
+    search_eval: Option<PathBuf>,
+    /// The output root (or index directory) `--search-eval` searches.
+    #[arg(long)]
+    index: Option<PathBuf>,
 }
 
 fn default_python() -> String {
@@ -121,6 +130,9 @@ fn sql_number(wenflow: &Path, data: &Path, sql: &str) -> anyhow::Result<f64> {
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    if let (Some(queries), Some(index)) = (&a.search_eval, &a.index) {
+        return search::search_eval(index, queries, a.runs);
+    }
     if let Some(input) = &a.dedup_input {
         let mut config = wenflow_operators::dedup::DedupConfig::default();
         if let Some(m) = &a.minhash {

@@ -69,11 +69,19 @@ pub async fn restore_entities(output: &Output, upto: Epoch) -> Result<Vec<(Entit
     let Some(ctx) = log_session(output, EntityRow::TABLE).await? else {
         return Ok(Vec::new());
     };
-    let cols = "doc_id, kind, text, norm, year, start, \"end\", confidence, ambiguous";
     let sql = format!(
-        "SELECT {cols}, CAST(SUM(diff) AS BIGINT) AS n FROM entities_log WHERE time <= {upto} GROUP BY {cols} HAVING SUM(diff) <> 0"
+        "SELECT {ENTITY_COLS}, CAST(SUM(diff) AS BIGINT) AS n FROM entities_log WHERE time <= {upto} GROUP BY {ENTITY_COLS} HAVING SUM(diff) <> 0"
     );
-    let batches = ctx.sql(&sql).await.map_err(query_err)?.collect().await.map_err(query_err)?;
+    let mut rows = entity_rows(&ctx, &sql).await?;
+    rows.sort();
+    Ok(rows)
+}
+
+const ENTITY_COLS: &str = "doc_id, kind, text, norm, year, start, \"end\", confidence, ambiguous";
+
+/// Entity rows (the columns of [`ENTITY_COLS`] and a diff) of the result of `sql`.
+async fn entity_rows(ctx: &SessionContext, sql: &str) -> Result<Vec<(EntityRow, i64)>> {
+    let batches = ctx.sql(sql).await.map_err(query_err)?.collect().await.map_err(query_err)?;
     let mut rows = Vec::new();
     for batch in batches {
         let utf8 = |i: usize| -> Result<arrow::array::StringArray> {
@@ -103,6 +111,54 @@ pub async fn restore_entities(output: &Output, upto: Epoch) -> Result<Vec<(Entit
             rows.push((row, n.value(r)));
         }
     }
-    rows.sort();
     Ok(rows)
+}
+
+/// What one committed epoch changed in `documents` and `entities`: every document
+/// version (with its text and metadata) and every entity row of that epoch, with their
+/// diffs, as the change logs hold them. The index replays it for a shard that lacks the
+/// epoch.
+#[allow(clippy::type_complexity)]
+pub async fn epoch_changes(output: &Output, epoch: Epoch) -> Result<(Vec<(Document, i64)>, Vec<(EntityRow, i64)>)> {
+    let mut docs = Vec::new();
+    if let Some(ctx) = log_session(output, Document::TABLE).await? {
+        let sql = format!(
+            "SELECT doc_id, source, title, author, collection, dynasty, text, content_hash, diff \
+             FROM documents_log WHERE time = {epoch}"
+        );
+        let batches = ctx.sql(&sql).await.map_err(query_err)?.collect().await.map_err(query_err)?;
+        for batch in batches {
+            let utf8 = |i: usize| -> Result<arrow::array::StringArray> {
+                let col = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)?;
+                Ok(col.as_string::<i32>().clone())
+            };
+            let cols = [utf8(0)?, utf8(1)?, utf8(2)?, utf8(3)?, utf8(4)?, utf8(5)?, utf8(6)?, utf8(7)?];
+            let diff = batch.column(8).as_primitive::<Int64Type>();
+            let opt = |c: &arrow::array::StringArray, r: usize| {
+                arrow::array::Array::is_valid(c, r).then(|| c.value(r).to_owned())
+            };
+            for r in 0..batch.num_rows() {
+                let doc = Document {
+                    doc_id: cols[0].value(r).to_owned(),
+                    source: cols[1].value(r).to_owned(),
+                    title: opt(&cols[2], r),
+                    author: opt(&cols[3], r),
+                    collection: opt(&cols[4], r),
+                    dynasty: opt(&cols[5], r),
+                    text: cols[6].value(r).to_owned(),
+                    content_hash: cols[7].value(r).to_owned(),
+                    ..Document::default()
+                };
+                docs.push((doc, diff.value(r)));
+            }
+        }
+    }
+    let mentions = match log_session(output, EntityRow::TABLE).await? {
+        Some(ctx) => {
+            let sql = format!("SELECT {ENTITY_COLS}, diff FROM entities_log WHERE time = {epoch}");
+            entity_rows(&ctx, &sql).await?
+        }
+        None => Vec::new(),
+    };
+    Ok((docs, mentions))
 }

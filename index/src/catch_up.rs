@@ -1,0 +1,91 @@
+//! Bringing shards up to the tables before the dataflow starts.
+//!
+//! The tables are the source of truth and the index a view of them that commits after
+//! them. A shard that lags the tables — a crash between the tables' commit of an epoch and
+//! the index's, an index deleted by hand, an output first written with `--no-index` — is
+//! brought up to date by replaying the committed change log of the epochs it lacks, one
+//! epoch and one commit at a time (so an interrupted catch-up continues where it stopped).
+
+use wenflow_engine::{Document, EntityRow, Epoch};
+
+use crate::error::{IndexError, Result};
+use crate::shards::{IndexLayout, ShardWriter};
+
+/// The committed changes of one epoch, as the tables' change logs hold them.
+#[derive(Clone, Debug, Default)]
+pub struct EpochChanges {
+    /// Document versions with their diffs.
+    pub docs: Vec<(Document, isize)>,
+    /// Entity mentions with their diffs.
+    pub mentions: Vec<(EntityRow, isize)>,
+}
+
+/// What a catch-up did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaughtUp {
+    /// Epochs replayed.
+    pub epochs: u64,
+    /// Documents added.
+    pub added: u64,
+    /// Documents deleted.
+    pub deleted: u64,
+}
+
+/// Brings the `owned` shards of `layout` to epoch `upto` (the last epoch every table
+/// holds; `None` when they hold nothing), replaying the epochs from `first` on that a
+/// shard lacks with `read`. Fails when a shard holds an epoch the tables do not.
+pub fn catch_up<F>(
+    layout: &IndexLayout,
+    owned: &[usize],
+    job_id: &str,
+    first: Epoch,
+    upto: Option<Epoch>,
+    mut read: F,
+) -> Result<CaughtUp>
+where
+    F: FnMut(Epoch) -> std::result::Result<EpochChanges, String>,
+{
+    let mut writers: Vec<ShardWriter> =
+        owned.iter().map(|s| ShardWriter::open(layout, *s, job_id)).collect::<Result<_>>()?;
+    let mut done = CaughtUp::default();
+    for w in &writers {
+        if let Some(c) = w.committed()
+            && upto.is_none_or(|u| c > u)
+        {
+            return Err(IndexError::Layout {
+                path: layout.shard_dir(w.shard).display().to_string(),
+                message: format!(
+                    "the shard holds epoch {c} but the tables hold {}; delete the index directory to rebuild it from the tables",
+                    upto.map_or_else(|| "none".to_owned(), |u| u.to_string())
+                ),
+            });
+        }
+    }
+    let Some(upto) = upto else {
+        return finish(writers, done);
+    };
+    let from = writers.iter().map(|w| w.committed().map_or(first, |c| c + 1)).min().unwrap_or(upto + 1);
+    for epoch in from..=upto {
+        let changes = read(epoch).map_err(|message| IndexError::Replay { epoch, message })?;
+        done.epochs += 1;
+        for w in writers.iter_mut().filter(|w| w.committed().is_none_or(|c| c < epoch)) {
+            let mine = |id: &str| layout.shard_of(id) == w.shard;
+            let docs: Vec<(&Document, isize)> =
+                changes.docs.iter().filter(|(d, _)| mine(&d.doc_id)).map(|(d, r)| (d, *r)).collect();
+            let mentions: Vec<(&EntityRow, isize)> =
+                changes.mentions.iter().filter(|(m, _)| mine(&m.doc_id)).map(|(m, r)| (m, *r)).collect();
+            let applied = w.apply(&docs, &mentions)?;
+            w.commit(epoch)?;
+            done.added += applied.added;
+            done.deleted += applied.deleted;
+        }
+    }
+    finish(writers, done)
+}
+
+fn finish(writers: Vec<ShardWriter>, done: CaughtUp) -> Result<CaughtUp> {
+    for w in writers {
+        w.finish()?;
+    }
+    Ok(done)
+}

@@ -1,0 +1,205 @@
+//! The index sink: shards written inside the dataflow, committed after the tables.
+//!
+//! # Contract
+//!
+//! - Documents and their entity mentions are exchanged to the worker that owns their shard
+//!   ([`IndexLayout::shard_of`]); a mention travels with its document because both are
+//!   routed by `doc_id`.
+//! - When the frontier of the input passes an epoch, its consolidated updates are applied
+//!   to the shards (retractions delete by `doc_id`, insertions add), and nothing more
+//!   is applied until that epoch is committed to the index.
+//! - When the frontier of `committed` (the tables' commit stream: its frontier is the
+//!   first epoch the tables have not committed) passes the epoch, every owned shard
+//!   commits with the payload `{job_id, epoch}`. The index thus never shows an epoch the
+//!   tables do not hold; after a crash between the two it lags by at most that epoch,
+//!   and [`catch_up`](crate::catch_up) replays it from the tables on restart.
+//! - Epochs a shard already holds (its payload epoch or earlier) are skipped, which makes
+//!   re-runs and resumes idempotent.
+//! - `epochs` carries one marker per epoch on every worker, so a shard that receives no
+//!   document in an epoch still records that it holds it.
+//!
+//! An index error is fatal for the job, as a table write error is: the worker panics with
+//! the message and no later epoch is committed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use differential_dataflow::VecCollection;
+use differential_dataflow::consolidation::consolidate;
+use serde::{Deserialize, Serialize};
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::StreamVec;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::vec::Map;
+use timely::dataflow::operators::{Capability, Concat, Exchange};
+use wenflow_engine::{Document, EntityRow, Epoch, Shared};
+
+use crate::shards::{Applied, IndexLayout, ShardWriter};
+
+/// What flows into the index operator.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum IndexItem {
+    /// A document version.
+    Doc(Shared<Document>),
+    /// An entity mention of a document.
+    Mention(EntityRow),
+    /// An epoch exists (diff 0).
+    Epoch,
+}
+
+/// One shard's commit of one epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardCommit {
+    /// The shard.
+    pub shard: usize,
+    /// The epoch it now holds.
+    pub epoch: Epoch,
+    /// Documents added and deleted in the epoch.
+    pub applied: Applied,
+    /// Milliseconds the commit took.
+    pub commit_ms: u64,
+}
+
+/// Where the index goes and whose it is.
+#[derive(Clone, Debug)]
+pub struct IndexTarget {
+    /// The shards.
+    pub layout: Arc<IndexLayout>,
+    /// The job id every commit payload carries.
+    pub job_id: String,
+}
+
+/// An epoch's updates, waiting for the input frontier to pass it.
+struct Batch {
+    cap: Capability<Epoch>,
+    docs: Vec<(Shared<Document>, isize)>,
+    mentions: Vec<(EntityRow, isize)>,
+}
+
+/// An epoch applied to the shards, waiting for the tables to commit it.
+struct Pending {
+    epoch: Epoch,
+    cap: Capability<Epoch>,
+    applied: Vec<Option<Applied>>,
+}
+
+/// Indexes `docs` (with the facets and years of their `mentions`) into the shards of
+/// `target`; see the module documentation. The returned stream reports each shard commit;
+/// its frontier is the first epoch not yet committed to the index (nor to the tables).
+pub fn index_epochs<'s>(
+    docs: VecCollection<'s, Epoch, Shared<Document>>,
+    mentions: VecCollection<'s, Epoch, EntityRow>,
+    epochs: StreamVec<'s, Epoch, Epoch>,
+    committed: StreamVec<'s, Epoch, ()>,
+    target: IndexTarget,
+) -> StreamVec<'s, Epoch, ShardCommit> {
+    let scope = docs.scope();
+    let (worker, peers) = (scope.index(), scope.peers());
+    let layout = target.layout.clone();
+    let route = move |(item, _, _): &(IndexItem, Epoch, isize)| match item {
+        IndexItem::Doc(d) => layout.shard_of(&d.doc_id) as u64,
+        IndexItem::Mention(m) => layout.shard_of(&m.doc_id) as u64,
+        IndexItem::Epoch => 0,
+    };
+    let items = docs.map(IndexItem::Doc).concat(mentions.map(IndexItem::Mention)).inner.exchange(route);
+    let markers = epochs.map(|e| (IndexItem::Epoch, e, 0isize));
+    let input = items.concat(markers);
+
+    input.binary_frontier::<_, CapacityContainerBuilder<Vec<ShardCommit>>, _, _, _, _>(
+        committed,
+        Pipeline,
+        Pipeline,
+        "Index",
+        move |cap, _info| {
+            drop(cap);
+            let layout = target.layout.clone();
+            let mut writers: Vec<ShardWriter> = layout
+                .owned(worker, peers)
+                .into_iter()
+                .map(|s| ShardWriter::open(&layout, s, &target.job_id))
+                .collect::<crate::Result<_>>()
+                .unwrap_or_else(|e| panic!("opening the index shards of worker {worker} failed: {e}"));
+            let mut stash: BTreeMap<Epoch, Batch> = BTreeMap::new();
+            let mut pending: Option<Pending> = None;
+            let mut finished = false;
+            move |(input, frontier), (commits, committed), output| {
+                input.for_each(|cap, data| {
+                    for (item, time, diff) in data.drain(..) {
+                        let batch = stash.entry(time).or_insert_with(|| Batch {
+                            cap: cap.delayed(&time, 0),
+                            docs: Vec::new(),
+                            mentions: Vec::new(),
+                        });
+                        match item {
+                            IndexItem::Doc(d) => batch.docs.push((d, diff)),
+                            IndexItem::Mention(m) => batch.mentions.push((m, diff)),
+                            IndexItem::Epoch => {}
+                        }
+                    }
+                });
+                commits.for_each(|_, _| {});
+                loop {
+                    if let Some(p) = &pending {
+                        if committed.less_equal(&p.epoch) {
+                            break;
+                        }
+                        let Some(p) = pending.take() else { break };
+                        let mut session = output.session(&p.cap);
+                        for (w, applied) in writers.iter_mut().zip(p.applied) {
+                            let Some(applied) = applied else { continue };
+                            let started = std::time::Instant::now();
+                            if let Err(e) = w.commit(p.epoch) {
+                                panic!("committing index shard {} for epoch {} failed: {e}", w.shard, p.epoch);
+                            }
+                            let commit_ms = started.elapsed().as_millis() as u64;
+                            tracing::debug!(
+                                shard = w.shard,
+                                epoch = p.epoch,
+                                added = applied.added,
+                                deleted = applied.deleted,
+                                commit_ms,
+                                "index shard committed"
+                            );
+                            session.give(ShardCommit { shard: w.shard, epoch: p.epoch, applied, commit_ms });
+                        }
+                    }
+                    let Some((&epoch, _)) = stash.first_key_value() else { break };
+                    if frontier.less_equal(&epoch) {
+                        break;
+                    }
+                    let Some((_, mut batch)) = stash.pop_first() else { break };
+                    consolidate(&mut batch.docs);
+                    consolidate(&mut batch.mentions);
+                    let applied = writers
+                        .iter_mut()
+                        .map(|w| {
+                            if w.committed().is_some_and(|c| c >= epoch) {
+                                return None;
+                            }
+                            let mine = |id: &str| layout.shard_of(id) == w.shard;
+                            let docs: Vec<(&Document, isize)> =
+                                batch.docs.iter().filter(|(d, _)| mine(&d.doc_id)).map(|(d, r)| (&**d, *r)).collect();
+                            let mentions: Vec<(&EntityRow, isize)> =
+                                batch.mentions.iter().filter(|(m, _)| mine(&m.doc_id)).map(|(m, r)| (m, *r)).collect();
+                            match w.apply(&docs, &mentions) {
+                                Ok(a) => Some(a),
+                                Err(e) => panic!("indexing epoch {epoch} into shard {} failed: {e}", w.shard),
+                            }
+                        })
+                        .collect();
+                    pending = Some(Pending { epoch, cap: batch.cap, applied });
+                }
+                if !finished && frontier.is_empty() && committed.is_empty() && stash.is_empty() && pending.is_none() {
+                    finished = true;
+                    for w in writers.drain(..) {
+                        let shard = w.shard;
+                        if let Err(e) = w.finish() {
+                            panic!("closing index shard {shard} failed: {e}");
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,148 @@
+//! The index sink inside a timely dataflow: random inserts, updates and deletes over many
+//! epochs, two workers, three shards; after every epoch the index holds exactly the live
+//! documents, and an epoch becomes visible only once the tables' commit frontier passes it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use differential_dataflow::input::Input;
+use timely::dataflow::operators::{Input as TimelyInput, Probe};
+use wenflow_engine::{Document, EntityKind, EntityRow, Shared};
+use wenflow_index::{IndexLayout, IndexTarget, SearchRequest, ShardedSearcher, index_epochs};
+
+const EPOCHS: u64 = 30;
+const IDS: u64 = 10;
+const LINES: [&str; 4] = ["床前明月光", "春眠不覺曉", "白日依山盡", "千山鳥飛絕"];
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// A version of document `id`: a line, a version word `v<n>` and, for some, an era year.
+fn version(id: u64, n: u64) -> (Document, Option<EntityRow>) {
+    let doc = Document {
+        doc_id: format!("d{id}"),
+        text: format!("{}。v{n}", LINES[(n % 4) as usize]),
+        dynasty: Some("唐".into()),
+        ..Document::default()
+    };
+    let era = n.is_multiple_of(3).then(|| EntityRow {
+        doc_id: doc.doc_id.clone(),
+        kind: EntityKind::EraDate,
+        text: String::new(),
+        norm: String::new(),
+        year: Some(600 + n as i32),
+        start: 0,
+        end: 0,
+        confidence_ppm: 1_000_000,
+        ambiguous: false,
+    });
+    (doc, era)
+}
+
+/// What the index must hold: doc_id → version.
+type Live = BTreeMap<String, u64>;
+
+fn check(dir: &std::path::Path, live: &Live, epoch: u64, retired: &[u64]) {
+    let s = ShardedSearcher::open(dir).expect("open index");
+    assert_eq!(s.epoch(), if epoch == 0 { None } else { Some(epoch) }, "epoch of every shard");
+    let (total, all) = s.top_ids(&SearchRequest::new("", 100)).expect("all");
+    let mut got: Vec<String> = all.into_iter().map(|(_, id)| id).collect();
+    got.sort();
+    let want: Vec<String> = live.keys().cloned().collect();
+    assert_eq!(got, want, "epoch {epoch}: the live documents");
+    assert_eq!(total as usize, live.len());
+    for (id, n) in live {
+        let (_, hits) = s.top_ids(&SearchRequest::new(format!("v{n}"), 10)).expect("version");
+        let found: Vec<String> = hits.into_iter().map(|(_, i)| i).collect();
+        assert_eq!(found, std::slice::from_ref(id), "epoch {epoch}: v{n}");
+        if n.is_multiple_of(3) {
+            let mut req = SearchRequest::new(format!("v{n}"), 10);
+            let y = 600 + *n as i64;
+            req.filters.years = Some((std::ops::Bound::Included(y), std::ops::Bound::Included(y)));
+            assert_eq!(s.top_ids(&req).expect("year").0, 1, "epoch {epoch}: year of v{n}");
+        }
+    }
+    for n in retired {
+        let (total, _) = s.top_ids(&SearchRequest::new(format!("v{n}"), 10)).expect("retired");
+        assert_eq!(total, 0, "epoch {epoch}: retired version v{n} is gone");
+    }
+}
+
+#[test]
+fn the_index_follows_inserts_updates_and_deletes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_path_buf();
+    let layout = Arc::new(IndexLayout::open_or_create(&root, 3, true).expect("layout"));
+    let target = IndexTarget { layout, job_id: "job".into() };
+    timely::execute(timely::Config::process(2), move |worker| {
+        let index = worker.index();
+        let target = target.clone();
+        let (mut docs, mut mentions, mut epochs, mut commits, probe) = worker.dataflow::<u64, _, _>(|scope| {
+            let (docs_in, docs) = scope.new_collection::<Shared<Document>, isize>();
+            let (mentions_in, mentions) = scope.new_collection::<EntityRow, isize>();
+            let (epochs_in, epochs) = scope.new_input::<Vec<u64>>();
+            let (commits_in, commits) = scope.new_input::<Vec<()>>();
+            let (probe, _) = index_epochs(docs, mentions, epochs, commits, target).probe();
+            (docs_in, mentions_in, epochs_in, commits_in, probe)
+        });
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let mut live: BTreeMap<String, (u64, Document, Option<EntityRow>)> = BTreeMap::new();
+        let mut next = 1u64;
+        for epoch in 1..EPOCHS {
+            let mut retired = Vec::new();
+            if index == 0 {
+                for _ in 0..=rng.below(4) {
+                    let id = rng.below(IDS);
+                    if let Some((n, old, era)) = live.remove(&format!("d{id}")) {
+                        docs.remove(Shared::new(old));
+                        if let Some(e) = era {
+                            mentions.remove(e);
+                        }
+                        retired.push(n);
+                    }
+                    if rng.below(4) != 0 {
+                        let (doc, era) = version(id, next);
+                        docs.insert(Shared::new(doc.clone()));
+                        if let Some(e) = era.clone() {
+                            mentions.insert(e);
+                        }
+                        live.insert(doc.doc_id.clone(), (next, doc, era));
+                        next += 1;
+                    }
+                }
+            }
+            epochs.send(epoch);
+            docs.advance_to(epoch + 1);
+            mentions.advance_to(epoch + 1);
+            epochs.advance_to(epoch + 1);
+            docs.flush();
+            mentions.flush();
+            // The data of the epoch is complete, the tables have not committed it yet.
+            for _ in 0..200 {
+                worker.step();
+            }
+            if index == 0 {
+                let s = ShardedSearcher::open(&root).expect("open index");
+                let previous = (epoch > 1).then(|| epoch - 1);
+                assert_eq!(s.epoch(), previous, "epoch {epoch} is not visible before the tables commit it");
+            }
+            commits.advance_to(epoch + 1);
+            worker.step_while(|| probe.less_than(&(epoch + 1)));
+            if index == 0 {
+                let state: Live = live.iter().map(|(id, (n, _, _))| (id.clone(), *n)).collect();
+                check(&root, &state, epoch, &retired);
+            }
+        }
+        drop((docs, mentions, epochs, commits));
+        worker.step_while(|| !probe.done());
+    })
+    .expect("timely");
+}
