@@ -16,7 +16,7 @@ use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
 use wenflow_engine::sink::CommitMsg;
 
-use wenflow_index::{EpochChanges, IndexLayout, IndexTarget};
+use wenflow_index::{EpochChanges, IndexLayout, IndexTarget, MergeMode};
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Gazetteer;
@@ -101,7 +101,7 @@ fn open_index(
             "index caught up with the committed tables"
         );
     }
-    Ok(IndexTarget { layout: Arc::new(layout), job_id: job_id.to_owned() })
+    Ok(IndexTarget { layout: Arc::new(layout), job_id: job_id.to_owned(), merge: MergeMode::AtEnd })
 }
 
 /// What process 0 learns at the end of the run.

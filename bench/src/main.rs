@@ -32,10 +32,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser, Debug)]
 struct Args {
     /// The release `wenflow` binary.
-    #[arg(long, required_unless_present_any = ["dedup_input", "search_eval"])]
+    #[arg(long, required_unless_present_any = ["dedup_input", "search_eval", "index_alone"])]
     wenflow: Option<PathBuf>,
     /// The chinese-poetry package folder.
-    #[arg(long, required_unless_present_any = ["dedup_input", "search_eval"])]
+    #[arg(long, required_unless_present_any = ["dedup_input", "search_eval", "index_alone"])]
     corpus: Option<PathBuf>,
     /// Python with duckdb (the venv of `make setup`).
     #[arg(long, default_value_t = default_python())]
@@ -71,6 +71,16 @@ struct Args {
     /// The output root (or index directory) `--search-eval` searches.
     #[arg(long)]
     index: Option<PathBuf>,
+    /// Indexing alone: index the `{"id", "text"}` lines of this JSONL file into one shard
+    /// under `--scratch`/index-alone, committing every `--index-epoch-mb`, print JSON, exit.
+    #[arg(long)]
+    index_alone: Option<PathBuf>,
+    /// Megabytes of text per commit of `--index-alone`.
+    #[arg(long, default_value_t = 8)]
+    index_epoch_mb: u64,
+    /// Merge policy of `--index-alone`: log or none.
+    #[arg(long, default_value = "log")]
+    index_merge: String,
 }
 
 fn default_python() -> String {
@@ -130,6 +140,9 @@ fn sql_number(wenflow: &Path, data: &Path, sql: &str) -> anyhow::Result<f64> {
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    if let Some(docs) = &a.index_alone {
+        return search::index_alone(docs, &a.scratch.join("index-alone"), a.index_epoch_mb, &a.index_merge);
+    }
     if let (Some(queries), Some(index)) = (&a.search_eval, &a.index) {
         return search::search_eval(index, queries, a.runs);
     }

@@ -25,6 +25,11 @@ use wenflow_operators::clean::{fold_char, is_han};
 /// The name the analyzer is registered under.
 pub const CJK_ANALYZER: &str = "wenflow_cjk";
 
+/// The version of the tokens the analyzer gives: recorded in the index manifest and bumped
+/// whenever a text would give other tokens (a new folding table, say), so that an index
+/// built with other tokens is rebuilt rather than searched with the wrong ones.
+pub const ANALYZER_VERSION: u32 = 1;
+
 /// Which tokens a Han run gives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Mode {
@@ -190,6 +195,10 @@ mod tests {
         for mode in [Mode::Index, Mode::Query] {
             assert_eq!(tokens("舉頭", mode), tokens("举头", mode));
             assert_eq!(tokens("爲", mode), tokens("为", mode));
+            for (a, b) in [("遊", "游"), ("喫", "吃"), ("箇", "个"), ("管絃", "管弦"), ("巖", "岩"), ("歎", "叹")]
+            {
+                assert_eq!(tokens(a, mode), tokens(b, mode), "{a} and {b}");
+            }
         }
     }
 

@@ -47,6 +47,10 @@ where
 {
     let mut writers: Vec<ShardWriter> =
         owned.iter().map(|s| ShardWriter::open(layout, *s, job_id)).collect::<Result<_>>()?;
+    // The writer that follows (the dataflow's) decides when segments merge.
+    for w in &writers {
+        w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    }
     let mut done = CaughtUp::default();
     for w in &writers {
         if let Some(c) = w.committed()

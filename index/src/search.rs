@@ -22,6 +22,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
+use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, Bm25StatisticsProvider, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
 };
@@ -134,22 +135,52 @@ struct Shard {
     reader: IndexReader,
 }
 
-/// BM25 statistics summed over every shard.
+/// BM25 statistics summed over every shard, each computed once per query: every shard's
+/// weight asks for the same terms, and a lookup costs one term-dictionary probe per
+/// segment of every shard.
 struct GlobalStats<'a> {
     searchers: &'a [Searcher],
+    docs: std::cell::OnceCell<u64>,
+    tokens: std::cell::RefCell<std::collections::HashMap<Field, u64>>,
+    doc_freqs: std::cell::RefCell<std::collections::HashMap<Term, u64>>,
+}
+
+impl<'a> GlobalStats<'a> {
+    fn new(searchers: &'a [Searcher]) -> Self {
+        GlobalStats { searchers, docs: Default::default(), tokens: Default::default(), doc_freqs: Default::default() }
+    }
 }
 
 impl Bm25StatisticsProvider for GlobalStats<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        self.searchers.iter().map(|s| Bm25StatisticsProvider::total_num_tokens(s, field)).sum()
+        if let Some(n) = self.tokens.borrow().get(&field) {
+            return Ok(*n);
+        }
+        let n = self
+            .searchers
+            .iter()
+            .map(|s| Bm25StatisticsProvider::total_num_tokens(s, field))
+            .sum::<tantivy::Result<u64>>()?;
+        self.tokens.borrow_mut().insert(field, n);
+        Ok(n)
     }
 
     fn total_num_docs(&self) -> tantivy::Result<u64> {
-        self.searchers.iter().map(Bm25StatisticsProvider::total_num_docs).sum()
+        if let Some(n) = self.docs.get() {
+            return Ok(*n);
+        }
+        let n = self.searchers.iter().map(Bm25StatisticsProvider::total_num_docs).sum::<tantivy::Result<u64>>()?;
+        Ok(*self.docs.get_or_init(|| n))
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        self.searchers.iter().map(|s| Bm25StatisticsProvider::doc_freq(s, term)).sum()
+        if let Some(n) = self.doc_freqs.borrow().get(term) {
+            return Ok(*n);
+        }
+        let n =
+            self.searchers.iter().map(|s| Bm25StatisticsProvider::doc_freq(s, term)).sum::<tantivy::Result<u64>>()?;
+        self.doc_freqs.borrow_mut().insert(term.clone(), n);
+        Ok(n)
     }
 }
 
@@ -231,6 +262,11 @@ impl ShardedSearcher {
     /// The last epoch every shard holds.
     pub fn epoch(&self) -> Option<Epoch> {
         self.epoch
+    }
+
+    /// Segments over all shards.
+    pub fn segments(&self) -> usize {
+        self.shards.iter().map(|s| s.reader.searcher().segment_readers().len()).sum()
     }
 
     /// Live documents over all shards.
@@ -352,7 +388,7 @@ impl ShardedSearcher {
         searchers: &[Searcher],
         limit: usize,
     ) -> Result<(u64, Vec<(f32, usize, DocAddress, String)>)> {
-        let stats = GlobalStats { searchers };
+        let stats = GlobalStats::new(searchers);
         // Best score first; among equal scores, the smaller key first. (tantivy needs a
         // limit of at least one; a limit of 0 counts the matches only.)
         let ranked = TopDocs::with_limit(limit.max(1)).tweak_score(|segment: &SegmentReader| {
@@ -369,20 +405,26 @@ impl ShardedSearcher {
         }
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         candidates.truncate(limit);
-        candidates
-            .into_iter()
-            .map(|(score, _, at, addr)| Ok((score, at, addr, doc_id(&searchers[at], addr)?)))
-            .collect::<Result<Vec<_>>>()
-            .map(|named| (total, named))
+        let mut columns: std::collections::HashMap<(usize, u32), Option<StrColumn>> = Default::default();
+        let mut named = Vec::with_capacity(candidates.len());
+        for (score, _, at, addr) in candidates {
+            let column = match columns.entry((at, addr.segment_ord)) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(searchers[at].segment_reader(addr.segment_ord).fast_fields().str("doc_id")?)
+                }
+            };
+            named.push((score, at, addr, doc_id(column.as_ref(), addr.doc_id)?));
+        }
+        Ok((total, named))
     }
 }
 
 /// The `doc_id` of a hit, from the fast field.
-fn doc_id(searcher: &Searcher, addr: DocAddress) -> Result<String> {
-    let column = searcher.segment_reader(addr.segment_ord).fast_fields().str("doc_id")?;
+fn doc_id(column: Option<&StrColumn>, doc: DocId) -> Result<String> {
     let mut out = String::new();
     if let Some(col) = column
-        && let Some(ord) = col.term_ords(addr.doc_id).next()
+        && let Some(ord) = col.term_ords(doc).next()
     {
         col.ord_to_str(ord, &mut out).map_err(|e| IndexError::Tantivy(e.into()))?;
     }

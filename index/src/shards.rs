@@ -1,7 +1,7 @@
 //! Shards on disk: the layout under `<out>/index/`, routing, and the per-shard writer.
 //!
 //! ```text
-//! <out>/index/index.json        {"format": 1, "analyzer": "wenflow_cjk", "shards": N}
+//! <out>/index/index.json        {"format": 1, "analyzer": "wenflow_cjk", "analyzer_version": 1, "shards": N}
 //! <out>/index/shard-0000/       a tantivy index
 //! <out>/index/shard-0001/       …
 //! ```
@@ -25,7 +25,7 @@ use tantivy::tokenizer::TokenizerManager;
 use tantivy::{Index, IndexWriter, Term};
 use wenflow_engine::{Document, EntityRow, Epoch};
 
-use crate::analyzer::{CJK_ANALYZER, CjkTokenizer};
+use crate::analyzer::{ANALYZER_VERSION, CJK_ANALYZER, CjkTokenizer};
 use crate::error::{IndexError, Result};
 use crate::schema::IndexSchema;
 
@@ -41,6 +41,7 @@ pub const WRITER_HEAP_BYTES: usize = 64 << 20;
 struct Manifest {
     format: u32,
     analyzer: String,
+    analyzer_version: u32,
     shards: usize,
 }
 
@@ -75,7 +76,12 @@ impl IndexLayout {
         if !manifest.is_file() {
             if leader {
                 std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-                let m = Manifest { format: FORMAT, analyzer: CJK_ANALYZER.into(), shards: shards.max(1) };
+                let m = Manifest {
+                    format: FORMAT,
+                    analyzer: CJK_ANALYZER.into(),
+                    analyzer_version: ANALYZER_VERSION,
+                    shards: shards.max(1),
+                };
                 let tmp = dir.join(format!("{MANIFEST}.tmp"));
                 let json = serde_json::to_string_pretty(&m)
                     .map_err(|e| IndexError::Layout { path: dir.display().to_string(), message: e.to_string() })?;
@@ -110,10 +116,10 @@ impl IndexLayout {
             Err(e) => return Err(io_err(&manifest)(e)),
         };
         let m: Manifest = serde_json::from_str(&text).map_err(|e| layout_err(format!("{MANIFEST}: {e}")))?;
-        if m.format != FORMAT || m.analyzer != CJK_ANALYZER || m.shards == 0 {
+        if m.format != FORMAT || m.analyzer != CJK_ANALYZER || m.analyzer_version != ANALYZER_VERSION || m.shards == 0 {
             return Err(layout_err(format!(
-                "unsupported index (format {}, analyzer {:?}, {} shards); delete the directory and re-run the ingest to rebuild it from the tables",
-                m.format, m.analyzer, m.shards
+                "unsupported index (format {}, analyzer {:?} version {}, {} shards; this wenflow writes format {FORMAT}, {CJK_ANALYZER:?} version {ANALYZER_VERSION}): delete the directory and re-run the ingest to rebuild it from the tables",
+                m.format, m.analyzer, m.analyzer_version, m.shards
             )));
         }
         Ok(IndexLayout { dir, shards: m.shards })
@@ -225,6 +231,11 @@ impl ShardWriter {
         Ok(ShardWriter { shard, dir, job_id: job_id.to_owned(), schema: IndexSchema::new(), writer, committed })
     }
 
+    /// Replaces tantivy's merge policy (by default its log merge policy).
+    pub fn set_merge_policy(&self, policy: Box<dyn tantivy::indexer::MergePolicy>) {
+        self.writer.set_merge_policy(policy);
+    }
+
     /// The last epoch the shard holds.
     pub fn committed(&self) -> Option<Epoch> {
         self.committed
@@ -271,6 +282,16 @@ impl ShardWriter {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.committed = Some(epoch);
+        Ok(())
+    }
+
+    /// Merges every committed segment of the shard into one, and waits for it. The
+    /// commit payload stays what it was.
+    pub fn merge_all(&mut self) -> Result<()> {
+        let ids = self.writer.index().searchable_segment_ids()?;
+        if ids.len() > 1 {
+            self.writer.merge(&ids).wait()?;
+        }
         Ok(())
     }
 

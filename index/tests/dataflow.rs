@@ -8,7 +8,7 @@ use std::sync::Arc;
 use differential_dataflow::input::Input;
 use timely::dataflow::operators::{Input as TimelyInput, Probe};
 use wenflow_engine::{Document, EntityKind, EntityRow, Shared};
-use wenflow_index::{IndexLayout, IndexTarget, SearchRequest, ShardedSearcher, index_epochs};
+use wenflow_index::{IndexLayout, IndexTarget, MergeMode, SearchRequest, ShardedSearcher, index_epochs};
 
 const EPOCHS: u64 = 30;
 const IDS: u64 = 10;
@@ -81,7 +81,8 @@ fn the_index_follows_inserts_updates_and_deletes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_path_buf();
     let layout = Arc::new(IndexLayout::open_or_create(&root, 3, true).expect("layout"));
-    let target = IndexTarget { layout, job_id: "job".into() };
+    let target = IndexTarget { layout, job_id: "job".into(), merge: MergeMode::AtEnd };
+    let dir_after = root.clone();
     timely::execute(timely::Config::process(2), move |worker| {
         let index = worker.index();
         let target = target.clone();
@@ -144,5 +145,11 @@ fn the_index_follows_inserts_updates_and_deletes() {
         drop((docs, mentions, epochs, commits));
         worker.step_while(|| !probe.done());
     })
-    .expect("timely");
+    .expect("timely")
+    .join()
+    .into_iter()
+    .for_each(|r| r.expect("a worker failed"));
+    let s = ShardedSearcher::open(&dir_after).expect("open index");
+    assert_eq!(s.segments(), 3, "once the input is exhausted every shard is merged into one segment");
+    assert_eq!(s.epoch(), Some(EPOCHS - 1));
 }

@@ -217,4 +217,11 @@ fn a_missing_index_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let err = ShardedSearcher::open(dir.path()).expect_err("no index");
     assert!(err.to_string().contains("run `wenflow ingest"), "{err}");
+    // An index built with other tokens is refused, not searched with the wrong ones.
+    build(dir.path(), 1, &[poem(0)], &[]);
+    let manifest = dir.path().join("index/index.json");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    std::fs::write(&manifest, text.replace("\"analyzer_version\": 1", "\"analyzer_version\": 0")).expect("write");
+    let err = ShardedSearcher::open(dir.path()).expect_err("another analyzer version");
+    assert!(err.to_string().contains("rebuild it from the tables"), "{err}");
 }

@@ -318,6 +318,57 @@ def build_t2s(u):
     return rows
 
 
+def build_search_fold(u, yitizi, variants, t2s):
+    """char -> (target, source): the characters whose search form (variant to standard,
+    then traditional to simplified, as `clean::fold_char` folds) falls outside the
+    通用规范汉字表 although a variant of theirs folds into it, mapped to that variant's
+    form. See operators/data/clean/README.md."""
+    simp = {r["traditional"]: r["simplified"] for r in t2s}
+
+    def fold(c):
+        c = variants.get(c, (c,))[0]
+        return simp.get(c, c)
+
+    related = collections.defaultdict(lambda: collections.defaultdict(set))
+    for table, source in ((yitizi, "yitizi"), (u.sem, "unihan-semantic"), (u.z, "unihan-z")):
+        for a, bs in table.items():
+            for b in bs:
+                if a != b:
+                    related[a][b].add(source)
+                    related[b][a].add(source)
+
+    def mandarin(c):
+        return {r for r in u.loose.get(c, ()) if not r.startswith("on:")}
+
+    out = {}
+    for c in sorted(set(related) | set(variants) | set(simp)):
+        f = fold(c)
+        if not is_han(c) or nfc(c) != c or f in u.tgh:
+            continue
+        cands = {}
+        for x in (c, f):
+            for r, sources in related.get(x, {}).items():
+                t = fold(r)
+                if t not in u.tgh or t == f:
+                    continue
+                if mandarin(c) and mandarin(t) and not mandarin(c) & mandarin(t):
+                    continue
+                entry = cands.setdefault(t, [False, set()])
+                entry[0] |= x == c
+                entry[1] |= sources
+
+        def rank(t):
+            direct, sources = cands[t]
+            strong = "unihan-z" in sources or {"yitizi", "unihan-semantic"} <= sources
+            return (not direct, not strong, u.freq.get(t, 9), ord(t))
+
+        if cands:
+            best = min(cands, key=rank)
+            sources = cands[best][1]
+            out[c] = (best, "unihan-z" if "unihan-z" in sources else "unihan-semantic" if "unihan-semantic" in sources else "yitizi")
+    return out
+
+
 def build_script(u):
     rows = {}
     for c in u.simp:
@@ -608,6 +659,10 @@ def main():
     write(os.path.join(a.clean_out, "t2s.tsv"), t2s, ["traditional", "simplified", "self_allowed"])
     script = build_script(u)
     write(os.path.join(a.clean_out, "script.tsv"), script, ["char", "script"])
+    search_fold = build_search_fold(u, yitizi, variants, t2s)
+    write(os.path.join(a.clean_out, "search_fold.tsv"),
+          [{"char": c, "folded": t, "source": src} for c, (t, src) in sorted(search_fold.items())],
+          ["char", "folded", "source"])
     write_text(os.path.join(a.clean_out, "LICENSE-yitizi.txt"),
                "yitizi 0.1.3 (https://github.com/nk2028/yitizi, Project NK2028). The licence file\n"
                "shipped in the package (yitizi-0.1.3.dist-info/licenses/LICENSE) is CC0 1.0\n"
@@ -635,6 +690,7 @@ def main():
     src = collections.Counter(s for _, s in variants.values())
     print(f"variants.tsv {len(variants)} ({', '.join(f'{k} {v}' for k, v in sorted(src.items()))}); "
           f"not used: {dict(sorted(dropped.items()))}")
+    print(f"search_fold.tsv {len(search_fold)}")
     print(f"t2s.tsv {len(t2s)} ({sum(r['self_allowed'] == 'true' for r in t2s)} self_allowed); "
           f"script.tsv {len(script)} ({sum(r['script'] == 'hant' for r in script)} hant, "
           f"{sum(r['script'] == 'hans' for r in script)} hans)")

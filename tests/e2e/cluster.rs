@@ -16,6 +16,26 @@ fn tables(out: &Path) -> Vec<String> {
     LOG_QUERIES.iter().map(|q| sql_csv(out, q)).collect()
 }
 
+/// Hits of a few searches (doc_id and score to 4 decimals) and the index's shape.
+fn searches(out: &Path) -> Vec<String> {
+    ["天地", "床前明月光", "貞觀 OR 開元", ""]
+        .iter()
+        .map(|q| {
+            let o = wenflow().args(["search", q, "--limit", "30", "--format", "json", "--index"]).arg(out).output();
+            let v: serde_json::Value = serde_json::from_slice(&o.expect("search").stdout).expect("json");
+            let hits: Vec<String> = v["hits"]
+                .as_array()
+                .expect("hits")
+                .iter()
+                .map(|h| {
+                    format!("{} {:.4}", h["doc_id"].as_str().unwrap_or_default(), h["score"].as_f64().unwrap_or(0.0))
+                })
+                .collect();
+            format!("{q}: {} matches, {} documents: {}", v["total"], v["documents"], hits.join(", "))
+        })
+        .collect()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
@@ -68,4 +88,10 @@ fn one_worker_two_workers_and_two_processes_agree() {
     assert!(expected[4].lines().count() > 3, "entity counts change over the epochs");
     assert_eq!(tables(&two), expected, "-w 2 differs from -w 1");
     assert_eq!(tables(&procs), expected, "-n 2 differs from -w 1");
+
+    // One shard or two, written by one process or two: the same hits and scores.
+    let hits = searches(&one);
+    assert!(hits.iter().all(|h| !h.contains(": 0 matches")), "{hits:?}");
+    assert_eq!(searches(&two), hits, "-w 2 searches differ from -w 1");
+    assert_eq!(searches(&procs), hits, "-n 2 searches differ from -w 1");
 }

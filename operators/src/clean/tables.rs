@@ -9,6 +9,7 @@ use crate::tsv::tsv;
 const VARIANTS: &str = include_str!("../../data/clean/variants.tsv");
 const T2S: &str = include_str!("../../data/clean/t2s.tsv");
 const SCRIPT: &str = include_str!("../../data/clean/script.tsv");
+const SEARCH_FOLD: &str = include_str!("../../data/clean/search_fold.tsv");
 
 /// A map from characters to values, dense over the Basic Multilingual Plane.
 pub struct CharMap<V: Copy + Default + PartialEq> {
@@ -85,6 +86,19 @@ pub static SCRIPT_MAP: LazyLock<CharMap<u8>> = LazyLock::new(|| {
     m
 });
 
+/// Character → the form search folds it to, where variant-then-simplified folding would
+/// leave it outside the 通用规范汉字表 although a variant of it is inside (遊 → 游, 喫 → 吃,
+/// 箇 → 个, 絃 → 弦, 巖 → 岩, 歎 → 叹).
+pub static SEARCH_FOLD_MAP: LazyLock<CharMap<char>> = LazyLock::new(|| {
+    let mut m = CharMap::new();
+    for r in tsv(SEARCH_FOLD) {
+        if let (Some(c), Some(f)) = (r.first().and_then(|s| one_char(s)), r.get(1).and_then(|s| one_char(s))) {
+            m.insert(c, f);
+        }
+    }
+    m
+});
+
 /// Simplified form of `c` outside names.
 #[inline]
 pub fn simplify_char(c: char) -> char {
@@ -92,10 +106,12 @@ pub fn simplify_char(c: char) -> char {
 }
 
 /// The form search compares: the standard form of a variant, then its simplified form, so
-/// 爲, 為 and 为 are one character to an index and its queries.
+/// 爲, 為 and 为 are one character to an index and its queries; a character that folding
+/// leaves outside the 通用规范汉字表 goes to the simplified form of a variant inside it
+/// ([`SEARCH_FOLD_MAP`]: 遊 and 游, 喫 and 吃 are one character too).
 #[inline]
 pub fn fold_char(c: char) -> char {
-    simplify_char(VARIANT_MAP.get(c).unwrap_or(c))
+    SEARCH_FOLD_MAP.get(c).unwrap_or_else(|| simplify_char(VARIANT_MAP.get(c).unwrap_or(c)))
 }
 
 /// Simplified form of `c` inside a name: a character that is its own simplified form in
