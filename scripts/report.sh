@@ -22,5 +22,5 @@ echo; echo "== failures by stage"
 "$WENFLOW" sql "SELECT stage, count(*) AS failures, min(error) AS example FROM failures GROUP BY 1 ORDER BY 2 DESC" --data "$OUT"
 echo; echo "== search: a line in simplified characters finds the poem (traditional in the corpus)"
 "$WENFLOW" search "举头望明月" --index "$OUT" --limit 3
-echo; echo "== search: Song poems naming the moon and wine, with an era date of the 1070s"
-"$WENFLOW" search "明月 酒" --index "$OUT" --dynasty 宋 --year 1070..1079 --limit 3
+echo; echo "== search: Tang poems about spring whose text names a year of the 820s by an era date"
+"$WENFLOW" search "春" --index "$OUT" --dynasty 唐 --year 820..830 --limit 3
