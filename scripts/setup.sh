@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs what wenflow needs on a Debian machine, idempotently:
-#   - Debian packages for the build (C toolchain, cmake, clang for bindgen, protoc);
-#   - a Python venv with the stock readers the tests compare against (deltalake, duckdb);
+#   - Debian packages for the build (C toolchain, cmake, clang for bindgen, protoc), and
+#     for OCR: Tesseract 5 with its traditional and simplified Chinese models (horizontal
+#     and vertical) and English, poppler for PDFs, and the CJK fonts the ground-truth pages
+#     are rendered with;
+#   - a Python venv with the stock readers the tests compare against (deltalake, duckdb),
+#     and Pillow and reportlab for rendering the OCR ground truth;
 #   - the sample corpus, chinese-poetry 2.0.1 from npm (MIT), unpacked into the cache.
 # Everything lands under $WENFLOW_CACHE (default ~/.cache/wenflow), outside the repository.
 set -euo pipefail
@@ -10,7 +14,10 @@ CACHE="${WENFLOW_CACHE:-$HOME/.cache/wenflow}"
 mkdir -p "$CACHE"
 
 need_apt=()
-for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv time; do
+for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv time \
+    libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-tra \
+    tesseract-ocr-chi-tra-vert tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert poppler-utils \
+    fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -21,10 +28,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 VENV="$CACHE/venv"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import deltalake, duckdb' 2>/dev/null; then
-  echo "setup: creating the Python venv with deltalake and duckdb"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import deltalake, duckdb, PIL, reportlab' 2>/dev/null; then
+  echo "setup: creating the Python venv with deltalake, duckdb, Pillow and reportlab"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'deltalake>=1.1' 'duckdb>=1.1' 'pyarrow>=17'
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'deltalake>=1.1' 'duckdb>=1.1' 'pyarrow>=17' 'Pillow>=10' 'reportlab>=4'
 fi
 
 CORPUS="$CACHE/corpus"
