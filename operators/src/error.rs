@@ -13,6 +13,24 @@ pub enum OperatorError {
         /// Why it is invalid.
         message: String,
     },
+    /// A page image or document cannot be decoded (corrupt, truncated, unsupported).
+    #[error("cannot decode: {0}")]
+    Decode(String),
+    /// A resource limit was hit (file size, pages, pixels per page, OCR time).
+    #[error("{what} {value} is over the limit of {limit} ({option})")]
+    Limit {
+        /// What was measured.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+        /// The limit.
+        limit: u64,
+        /// The option that sets the limit.
+        option: &'static str,
+    },
+    /// The OCR engine failed.
+    #[error("ocr: {0}")]
+    Ocr(String),
     /// A gazetteer file cannot be read or has a bad line.
     #[error("gazetteer {origin}, line {line}: {message}")]
     Gazetteer {
@@ -23,6 +41,13 @@ pub enum OperatorError {
         /// What is wrong.
         message: String,
     },
+}
+
+impl OperatorError {
+    /// A file whose content cannot be decoded.
+    pub fn decode(message: impl Into<String>) -> Self {
+        OperatorError::Decode(message.into())
+    }
 }
 
 /// Result alias of the operators.

@@ -4,11 +4,13 @@
 //! - [`clean`]: Unicode normalisation, whitespace, layout line joins, the content hash.
 //! - [`dedup`]: exact duplicates by content hash.
 //! - [`entities`]: reign-era dates (persons, places and offices follow).
+//! - [`ocr`]: page formats, image decoding with limits, layout detection, Tesseract.
 
 pub mod clean;
 pub mod dedup;
 pub mod entities;
 pub mod error;
+pub mod ocr;
 mod tsv;
 
 pub use error::{OperatorError, Result};

@@ -31,7 +31,7 @@ mod text;
 
 use wenflow_engine::CleanRule;
 
-pub use chars::{is_cjk_punct, is_han};
+pub use chars::{is_cjk_punct, is_han, is_han_or_cjk_punct};
 pub use config::{CleanConfig, PiiPolicies, Policy, PunctuationStyle, QualityThresholds};
 pub use dataflow::{clean, clean_one};
 pub use tables::fold_char;
