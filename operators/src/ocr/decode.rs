@@ -227,11 +227,7 @@ fn luma(p: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/ocr/");
-        std::fs::read(format!("{path}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
+    use crate::ocr::fixtures::bytes as fixture;
 
     #[test]
     fn formats_are_told_by_content() {

@@ -67,13 +67,7 @@ pub fn detect(page: &GrayPage) -> Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocr::decode::{PageLimits, decode_pages};
-
-    fn page(name: &str) -> GrayPage {
-        let path = format!("{}/../tests/fixtures/ocr/{name}", env!("CARGO_MANIFEST_DIR"));
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        decode_pages(&bytes, &PageLimits::default()).expect("decode").remove(0)
-    }
+    use crate::ocr::fixtures::page;
 
     #[test]
     fn rendered_pages_are_told_apart() {

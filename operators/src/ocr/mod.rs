@@ -13,3 +13,20 @@ pub mod layout;
 pub use decode::{Format, GrayPage, PageLimits, decode_pages, sniff};
 pub use engine::{LayoutChoice, OcrConfig, OcrEngine, PageText, tesseract_version};
 pub use layout::Layout;
+
+/// Test helpers: the fixtures of `tests/fixtures/ocr/`.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{GrayPage, PageLimits, decode_pages};
+
+    /// The bytes of fixture `name`.
+    pub(crate) fn bytes(name: &str) -> Vec<u8> {
+        let path = format!("{}/../tests/fixtures/ocr/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The first page of image fixture `name`.
+    pub(crate) fn page(name: &str) -> GrayPage {
+        decode_pages(&bytes(name), &PageLimits::default()).expect("decode").remove(0)
+    }
+}
