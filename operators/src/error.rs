@@ -28,6 +28,14 @@ pub enum OperatorError {
         /// The option that sets the limit.
         option: &'static str,
     },
+    /// A step ran past its deadline and was stopped.
+    #[error("{what} ran past its deadline of {ms} ms and was stopped")]
+    Timeout {
+        /// What ran.
+        what: String,
+        /// The deadline in milliseconds.
+        ms: u64,
+    },
     /// The OCR engine failed.
     #[error("ocr: {0}")]
     Ocr(String),

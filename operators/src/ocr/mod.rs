@@ -5,14 +5,20 @@
 //! - [`layout`]: horizontal or vertical text, from the page's blank rows and columns.
 //! - [`engine`]: one worker's Tesseract instances, reused for every page, and the tidying
 //!   of what Tesseract returns.
+//! - [`pdf`]: PDF pages through poppler: page count, text layer, rendering.
+//! - [`worker`]: Tesseract in a child process, for the per-page deadline and isolation.
 
 pub mod decode;
 pub mod engine;
 pub mod layout;
+pub mod pdf;
+mod proc;
+pub mod worker;
 
 pub use decode::{Format, GrayPage, PageLimits, decode_pages, sniff};
 pub use engine::{LayoutChoice, OcrConfig, OcrEngine, PageText, tesseract_version};
 pub use layout::Layout;
+pub use worker::{OcrProcess, serve};
 
 /// Test helpers: the fixtures of `tests/fixtures/ocr/`.
 #[cfg(test)]
