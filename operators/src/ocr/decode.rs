@@ -79,7 +79,8 @@ impl Default for PageLimits {
 }
 
 impl PageLimits {
-    fn check_pixels(&self, width: u32, height: u32) -> Result<()> {
+    /// Fails when a page of `width` x `height` pixels is over the pixel limit (or empty).
+    pub fn check_pixels(&self, width: u32, height: u32) -> Result<()> {
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels {
             return Err(OperatorError::Limit {
@@ -95,7 +96,8 @@ impl PageLimits {
         Ok(())
     }
 
-    fn check_pages(&self, pages: u32) -> Result<()> {
+    /// Fails when a document of `pages` pages is over the page limit.
+    pub fn check_pages(&self, pages: u32) -> Result<()> {
         if pages > self.max_pages {
             return Err(OperatorError::Limit {
                 what: "pages",

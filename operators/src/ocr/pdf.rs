@@ -34,14 +34,7 @@ pub fn info(path: &Path, limits: &PageLimits) -> Result<PdfInfo> {
         .find_map(|l| l.strip_prefix("Pages:"))
         .and_then(|n| n.trim().parse::<u32>().ok())
         .ok_or_else(|| OperatorError::decode("pdf: pdfinfo gave no page count"))?;
-    if pages > limits.max_pages {
-        return Err(OperatorError::Limit {
-            what: "pages",
-            value: u64::from(pages),
-            limit: u64::from(limits.max_pages),
-            option: "--max-pages",
-        });
-    }
+    limits.check_pages(pages)?;
     Ok(PdfInfo { pages })
 }
 
@@ -79,15 +72,8 @@ pub fn has_text(text: &str) -> bool {
 /// pixel limit. Rendering has the OCR deadline of a page.
 pub fn render_page(path: &Path, page: u32, dpi: u32, limits: &PageLimits) -> Result<GrayPage> {
     let (w, h) = page_size(path, page)?;
-    let pixels = (w / 72.0 * f64::from(dpi)).ceil() * (h / 72.0 * f64::from(dpi)).ceil();
-    if pixels > limits.max_pixels as f64 {
-        return Err(OperatorError::Limit {
-            what: "pixels per page",
-            value: pixels as u64,
-            limit: limits.max_pixels,
-            option: "--max-pixels",
-        });
-    }
+    let px = |points: f64| (points / 72.0 * f64::from(dpi)).ceil().min(f64::from(u32::MAX)) as u32;
+    limits.check_pixels(px(w), px(h))?;
     let mut cmd = Command::new("pdftoppm");
     cmd.args(["-f", &page.to_string(), "-l", &page.to_string(), "-r", &dpi.to_string(), "-gray", "-png"]).arg(path);
     let out = run(cmd, Duration::from_millis(limits.ocr_timeout_ms), (limits.max_pixels as usize).saturating_mul(2))?;
