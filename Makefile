@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test bench bench-dedup bench-search
+.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr
 
 setup:
 	@bash scripts/setup.sh
@@ -40,3 +40,8 @@ bench-dedup: build
 # script): indexing cost inside the ingest, accuracy and latency of 400 span queries.
 bench-search: build
 	@bash bench/search/run.sh $(WENFLOW) $(CARGO_TARGET_DIR)/release/wenflow-bench $(WENFLOW_CORPUS) 3
+
+# OCR side by side with the tesseract command line on rendered ground-truth pages:
+# character error rate (horizontal/vertical, clean/degraded) and pages/s at -w 1 and -w 2.
+bench-ocr: build
+	@bash bench/ocr/run.sh $(WENFLOW) $(WENFLOW_CORPUS) 10 3

@@ -20,6 +20,7 @@ use wenflow_index::{EpochChanges, IndexLayout, IndexTarget, MergeMode};
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Gazetteer;
+use wenflow_operators::ocr::OcrSettings;
 
 use crate::pipeline::{self, Operators, SinkTargets};
 
@@ -46,6 +47,8 @@ pub struct IngestArgs {
     pub gazetteers: Vec<PathBuf>,
     /// Build the full-text index under `<out>/index`.
     pub index: bool,
+    /// Page decoding and OCR options.
+    pub ocr: OcrSettings,
 }
 
 /// How long a waiting worker parks before it looks again (it wakes early on messages).
@@ -54,7 +57,9 @@ const PARK: Duration = Duration::from_millis(5);
 /// A job id derived from what determines the job's output: the options and the planned
 /// input (every file's path, size and modification time), so a changed input is a new job.
 fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<String> {
-    let mut key = serde_json::to_string(&(&args.source, &args.clean, &args.dedup))?;
+    // The OCR options change the output; the worker program does not.
+    let ocr = (&args.ocr.config, &args.ocr.limits);
+    let mut key = serde_json::to_string(&(&args.source, &args.clean, &args.dedup, ocr))?;
     for g in &args.gazetteers {
         let bytes = std::fs::read(g).with_context(|| format!("reading gazetteer {}", g.display()))?;
         key.push_str(&format!("\ngazetteer|{}|{:016x}", g.display(), xxhash_rust::xxh3::xxh3_64(&bytes)));
@@ -123,6 +128,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         clean: Arc::new(args.clean.clone()),
         dedup: Arc::new(args.dedup.clone()),
         gazetteer: Gazetteer::with_user_files(&args.gazetteers).context("loading gazetteers")?,
+        ocr: Arc::new(args.ocr.clone()),
     };
     let job_id = match &args.job_id {
         Some(id) => id.clone(),
@@ -190,6 +196,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             "clean": args.clean,
             "dedup": args.dedup,
             "gazetteers": args.gazetteers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "ocr": { "config": args.ocr.config, "limits": args.ocr.limits },
             "index": args.index,
             "workers": args.cluster.workers,
             "processes": args.cluster.processes,
@@ -224,6 +231,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
 
         let start = resume.saturating_sub(1);
         h.records.advance_to(start);
+        h.page_files.advance_to(start);
         h.restored.advance_to(start);
         h.restored_entities.advance_to(start);
         h.counts.advance_to(start);
@@ -244,11 +252,18 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
         let mut pending = 0usize;
         for epoch in resume..=plan.last_epoch {
             h.records.advance_to(epoch);
+            h.page_files.advance_to(epoch);
             h.restored.advance_to(epoch);
             h.restored_entities.advance_to(epoch);
             h.counts.advance_to(epoch);
             let mut count = 0u64;
             for split in mine.iter().filter(|s| s.epoch == epoch) {
+                if split.kind == files::SplitKind::Pages {
+                    h.page_files.insert(split.page_file());
+                    count += 1;
+                    Progress::add(&progress_w.bytes_read, split.bytes);
+                    continue;
+                }
                 count += split.read(&source_opts, &mut |record| {
                     h.records.insert(record);
                     pending += 1;
@@ -263,10 +278,12 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             Progress::add(&progress_w.records, count);
             h.counts.send(CommitMsg::Inputs { epoch, count });
             h.records.advance_to(epoch + 1);
+            h.page_files.advance_to(epoch + 1);
             h.restored.advance_to(epoch + 1);
             h.restored_entities.advance_to(epoch + 1);
             h.counts.advance_to(epoch + 1);
             h.records.flush();
+            h.page_files.flush();
             h.restored.flush();
             h.restored_entities.flush();
             let probe = h.probe.clone();
@@ -306,6 +323,9 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     }
     println!("  inputs     {}", t.inputs);
     println!("  documents  {}", rows("documents"));
+    if rows("pages") != 0 {
+        println!("  pages      {}", rows("pages"));
+    }
     println!("  duplicates {}", rows("duplicates"));
     println!("  entities   {}", rows("entities"));
     if let Some(target) = &index {

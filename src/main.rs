@@ -15,6 +15,7 @@ use wenflow_operators::clean::{CleanConfig, PiiPolicies, PunctuationStyle, Quali
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::dedup::minhash::MinHashConfig;
 use wenflow_operators::dedup::near::Verify;
+use wenflow_operators::ocr::{LayoutChoice, OcrConfig, OcrSettings, PageLimits};
 use wenflow_queries::OutputFormat;
 
 /// mimalloc: the dataflow allocates and frees many small strings; glibc's allocator spent
@@ -40,6 +41,9 @@ enum Command {
     Entities(EntitiesCli),
     /// Search the full-text index under --index (BM25 over all shards, filters, highlighted snippets).
     Search(search::SearchCli),
+    /// Internal: the OCR child process a worker starts (one Tesseract engine, pages on stdin).
+    #[command(hide = true)]
+    OcrWorker,
 }
 
 #[derive(Args, Debug)]
@@ -110,6 +114,54 @@ struct IngestCli {
     /// Do not build the full-text index under <out>/index (a later run without this flag builds it from the tables).
     #[arg(long)]
     no_index: bool,
+    #[command(flatten)]
+    ocr: OcrArgs,
+}
+
+#[derive(Args, Debug)]
+struct OcrArgs {
+    /// Tesseract languages for horizontal pages (traineddata names joined by +).
+    #[arg(long, default_value = "chi_tra+eng")]
+    ocr_languages: String,
+    /// Tesseract languages for vertical pages (columns right to left).
+    #[arg(long, default_value = "chi_tra_vert")]
+    ocr_vertical_languages: String,
+    /// Page layout: auto (detected per page), horizontal or vertical.
+    #[arg(long, default_value = "auto")]
+    ocr_layout: String,
+    /// Resolution PDF pages are rendered at, and assumed for images (pixels per inch).
+    #[arg(long, default_value_t = 300)]
+    ocr_dpi: u32,
+    /// Page files with more pages than this fail.
+    #[arg(long, default_value_t = PageLimits::default().max_pages)]
+    max_pages: u32,
+    /// Pages with more pixels than this fail, checked from the header before decoding (decompression bombs).
+    #[arg(long, default_value_t = PageLimits::default().max_pixels)]
+    max_pixels: u64,
+    /// Milliseconds of OCR (or PDF rendering) a page may take before it is stopped and fails.
+    #[arg(long, default_value_t = PageLimits::default().ocr_timeout_ms)]
+    ocr_timeout_ms: u64,
+}
+
+impl OcrArgs {
+    fn settings(&self) -> anyhow::Result<OcrSettings> {
+        let exe = std::env::current_exe().context("locating the wenflow binary for its OCR workers")?;
+        Ok(OcrSettings {
+            config: OcrConfig {
+                languages: self.ocr_languages.clone(),
+                vertical_languages: self.ocr_vertical_languages.clone(),
+                layout: LayoutChoice::parse(&self.ocr_layout)?,
+                dpi: self.ocr_dpi.clamp(50, 1200),
+                tessdata: None,
+            },
+            limits: PageLimits {
+                max_pages: self.max_pages,
+                max_pixels: self.max_pixels,
+                ocr_timeout_ms: self.ocr_timeout_ms.max(1),
+            },
+            worker: vec![exe.display().to_string(), "ocr-worker".into()],
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -258,6 +310,7 @@ fn main() -> anyhow::Result<()> {
         Command::Sql(a) => sql(a)?,
         Command::Entities(a) => entities(a)?,
         Command::Search(a) => search::run(a)?,
+        Command::OcrWorker => ocr_worker()?,
     };
     std::process::exit(code);
 }
@@ -293,7 +346,18 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
         dedup: a.dedup.config()?,
         gazetteers: a.gazetteer,
         index: !a.no_index,
+        ocr: a.ocr.settings()?,
     })
+}
+
+/// The OCR child of a worker: its options from the environment, pages on stdin, texts on
+/// stdout, until stdin closes.
+fn ocr_worker() -> anyhow::Result<i32> {
+    let config = std::env::var(wenflow_operators::ocr::worker::CONFIG_ENV)
+        .context("ocr-worker is started by wenflow ingest, not by hand")?;
+    let config: OcrConfig = serde_json::from_str(&config).context("reading the OCR options")?;
+    wenflow_operators::ocr::serve(config, std::io::stdin().lock(), std::io::stdout().lock())?;
+    Ok(0)
 }
 
 fn sql(a: SqlCli) -> anyhow::Result<i32> {

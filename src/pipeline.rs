@@ -1,7 +1,10 @@
 //! The ingest dataflow, in one place.
 //!
 //! ```text
-//! records ─┬─ ok ──► clean ──┬──────────► resolve ids ─┬─► documents ─► write(documents) ──────────┐
+//! page files ─► expand ─► pages ─ by (doc, page) ─► read (text layer | OCR) ─┬─► write(pages) ───────┐
+//!                 └─ decode failures ─┐                                     └─► assemble ─┐         │
+//!                                     │           ┌────────────────────────────────────────┘         │
+//! records ─┬─ ok ──► clean ──┬──────────► resolve ids ─┬─► documents ─► write(documents) ──────────┤
 //!          │                 ├─ changes ─────────────────────────────► write(clean_changes) ──────┤
 //!          │                 │  restored ──┘           ├─► exact dups ─► write(duplicates) ────────┤
 //!          │                 │                         └─► entities ─┬─► write(entities) ──────────┤
@@ -25,12 +28,15 @@ use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
 use wenflow_engine::split::split_results;
-use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, Shared};
+use wenflow_engine::{
+    CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, PageRow, PageTask, Shared,
+};
 use wenflow_index::IndexTarget;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Gazetteer;
-use wenflow_operators::{clean, dedup, entities};
+use wenflow_operators::ocr::OcrSettings;
+use wenflow_operators::{clean, dedup, entities, ocr};
 
 /// The operators' configuration, shared by the workers of a process.
 #[derive(Clone)]
@@ -41,6 +47,8 @@ pub struct Operators {
     pub gazetteer: Arc<Gazetteer>,
     /// Duplicate detection options.
     pub dedup: Arc<DedupConfig>,
+    /// Page decoding and OCR options.
+    pub ocr: Arc<OcrSettings>,
 }
 
 /// Where each table's writer puts its parts, and what the table already holds.
@@ -60,6 +68,8 @@ pub struct SinkTargets {
 pub struct Handles {
     /// Records read by this worker's sources.
     pub records: InputSession<Epoch, SourceRecord, isize>,
+    /// Page files (images, PDFs) found by this worker's sources.
+    pub page_files: InputSession<Epoch, PageTask, isize>,
     /// Committed documents restored on resume (ids and content hashes).
     pub restored: InputSession<Epoch, Document, isize>,
     /// Committed entity rows restored on resume.
@@ -79,17 +89,21 @@ pub fn build(
 ) -> Handles {
     let worker = scope.index();
     let (records_in, records) = scope.new_collection::<SourceRecord, isize>();
+    let (page_files_in, page_files) = scope.new_collection::<PageTask, isize>();
     let (restored_in, restored) = scope.new_collection::<Document, isize>();
     let (restored_entities_in, restored_entities) = scope.new_collection::<EntityRow, isize>();
     let (counts_in, inputs) = scope.new_input::<Vec<CommitMsg>>();
 
+    let (page_tasks, decode_failures) = ocr::expand_pages(page_files, operators.ocr.clone());
+    let (pages, page_failures) = ocr::read_pages(page_tasks, operators.ocr.clone());
+    let page_docs = ocr::documents_of_pages(pages.clone());
     let (read, read_failures) = split_results(records);
-    let (cleaned, changes, filtered) = clean::clean(read, operators.clean.clone());
+    let (cleaned, changes, filtered) = clean::clean(read.concat(page_docs), operators.clean.clone());
     let (documents, id_conflicts) = resolve_ids(cleaned.concat(restored));
     let duplicates = dedup::duplicates(documents.clone(), operators.dedup.clone());
     let mentions = entities::entities(documents.clone(), operators.gazetteer.clone()).concat(restored_entities);
     let counts = entities::entity_counts(mentions.clone());
-    let failures = read_failures.concat(filtered).concat(id_conflicts);
+    let failures = read_failures.concat(filtered).concat(id_conflicts).concat(decode_failures).concat(page_failures);
 
     let writer = |table: &'static str| {
         let store = targets.stores.get(table).cloned().unwrap_or_else(|| panic!("no store for table {table}"));
@@ -110,12 +124,23 @@ pub fn build(
 
     let (s, r, w, c) = writer(CleanChange::TABLE);
     let change_parts = write_epochs(changes, DeltaPartWriter::<CleanChange>::new(s, r, w, c));
+    let (s, r, w, c) = writer(PageRow::TABLE);
+    let page_parts = write_epochs(pages, DeltaPartWriter::<PageRow>::new(s, r, w, c));
 
     let epochs = inputs.clone().flat_map(|m| match m {
         CommitMsg::Inputs { epoch, .. } => Some(epoch),
         CommitMsg::Part(_) => None,
     });
-    let msgs = scope.concatenate([doc_parts, dup_parts, fail_parts, entity_parts, count_parts, change_parts, inputs]);
+    let msgs = scope.concatenate([
+        doc_parts,
+        dup_parts,
+        fail_parts,
+        entity_parts,
+        count_parts,
+        change_parts,
+        page_parts,
+        inputs,
+    ]);
     let committed = commit_epochs(msgs, committer);
     let probe = match &targets.index {
         Some(target) => {
@@ -125,6 +150,7 @@ pub fn build(
     };
     Handles {
         records: records_in,
+        page_files: page_files_in,
         restored: restored_in,
         restored_entities: restored_entities_in,
         counts: counts_in,

@@ -23,7 +23,7 @@ pub mod split;
 pub use error::{EngineError, Result};
 pub use record::{
     CleanChange, CleanRule, Document, DuplicateKind, DuplicateRow, EntityCount, EntityKind, EntityRow, Failure,
-    LineBreaks, Script, Shared, SourcePos, Stage,
+    LineBreaks, PageFormat, PageMethod, PageRow, PageTask, Script, Shared, SourcePos, Stage,
 };
 
 /// A batch or stream epoch: the unit of atomic, idempotent commits.

@@ -64,6 +64,10 @@ pub struct Document {
     pub script: Script,
     /// Quality score of the cleaned text in millionths (see the clean stage).
     pub quality_ppm: u32,
+    /// Pages the text was assembled from, for page images and PDFs.
+    pub pages: Option<u32>,
+    /// Mean OCR confidence over the document's OCRed pages, in millionths.
+    pub ocr_confidence_ppm: Option<u32>,
     /// Position in the input plan.
     pub pos: SourcePos,
 }
@@ -197,6 +201,11 @@ pub enum Stage {
     Filter,
     /// Resolving the document's identity (another record claimed the same `doc_id`).
     Identity,
+    /// Decoding a page image or PDF (corrupt, truncated, unsupported, over a limit).
+    Decode,
+    /// Reading one page (OCR past its deadline, a page over the pixel limit, an engine
+    /// failure); the document keeps its other pages.
+    Ocr,
 }
 
 impl Stage {
@@ -208,6 +217,8 @@ impl Stage {
             Stage::Clean => "clean",
             Stage::Filter => "filter",
             Stage::Identity => "identity",
+            Stage::Decode => "decode",
+            Stage::Ocr => "ocr",
         }
     }
 }
@@ -240,6 +251,84 @@ impl Failure {
     ) -> Self {
         Failure { source: source.into(), doc_id, stage, error: error.into(), attempts: 1, pos }
     }
+}
+
+/// How a page file is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PageFormat {
+    /// A PNG, JPEG or TIFF image (a TIFF may hold several pages).
+    Image,
+    /// A PDF: each page's text layer, or the page rendered and OCRed.
+    Pdf,
+}
+
+/// One page of a page file, to be read by whichever worker it is routed to: the pages of
+/// a long PDF spread over every worker.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PageTask {
+    /// The document the page belongs to.
+    pub doc_id: String,
+    /// URI of the file.
+    pub source: String,
+    /// The file to read the page from.
+    pub path: String,
+    /// How to read it.
+    pub format: PageFormat,
+    /// The page, from 1.
+    pub page: u32,
+    /// Pages of the document.
+    pub pages: u32,
+    /// Title of the document (the file name), when known.
+    pub title: Option<String>,
+    /// Collection of the document (its folder), when known.
+    pub collection: Option<String>,
+    /// Position of the document in the input plan.
+    pub pos: SourcePos,
+}
+
+/// How a page's text was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PageMethod {
+    /// The PDF's own text layer.
+    TextLayer,
+    /// OCR of the page image.
+    Ocr,
+}
+
+impl PageMethod {
+    /// The name stored in the `pages` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageMethod::TextLayer => "text_layer",
+            PageMethod::Ocr => "ocr",
+        }
+    }
+}
+
+/// The text of one page: a row of the `pages` table, and what the document is assembled
+/// from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PageRow {
+    /// The document.
+    pub doc_id: String,
+    /// The page, from 1.
+    pub page: u32,
+    /// Its text (as OCR or the text layer gave it; the clean stage cleans the document).
+    pub text: String,
+    /// OCR mean confidence in millionths (`None` for a text layer).
+    pub confidence_ppm: Option<u32>,
+    /// How the text was obtained.
+    pub method: PageMethod,
+    /// The engine and its version (`tesseract 5.3.0`, `pdftotext`).
+    pub engine: String,
+    /// The OCR models (languages) used.
+    pub model: Option<String>,
+    /// The page's text direction (`horizontal`, `vertical`), when OCRed.
+    pub orientation: Option<String>,
+    /// Milliseconds spent on the page.
+    pub ms: u64,
+    /// The document's task, for assembling it (not a column).
+    pub task: PageTask,
 }
 
 /// Why two documents are in one cluster.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use std::borrow::Borrow;
 
-use crate::record::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, Shared};
+use crate::record::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, PageRow, Shared};
 use crate::{Epoch, Result};
 
 /// Column name of the epoch in every table.
@@ -84,6 +84,8 @@ static DOCUMENTS: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("chars", DataType::Int64, false),
         Field::new("quality", DataType::Float64, false),
         utf8("content_hash", false),
+        Field::new("pages", DataType::Int32, true),
+        Field::new("ocr_confidence", DataType::Float64, true),
     ])
 });
 
@@ -113,8 +115,12 @@ impl TableRow for Document {
         let mut chars = Int64Builder::with_capacity(n);
         let mut quality = Float64Builder::with_capacity(n);
         let mut hash = StringBuilder::with_capacity(n, n * 32);
+        let mut pages = Int32Builder::with_capacity(n);
+        let mut ocr_confidence = Float64Builder::with_capacity(n);
         for (d, _, _) in rows {
             let d: &Document = d.borrow();
+            pages.append_option(d.pages.map(|p| i32::try_from(p).unwrap_or(i32::MAX)));
+            ocr_confidence.append_option(d.ocr_confidence_ppm.map(|c| f64::from(c) / 1_000_000.0));
             doc_id.append_value(&d.doc_id);
             source.append_value(&d.source);
             title.append_option(d.title.as_deref());
@@ -147,6 +153,63 @@ impl TableRow for Document {
             Arc::new(chars.finish()),
             Arc::new(quality.finish()),
             Arc::new(hash.finish()),
+            Arc::new(pages.finish()),
+            Arc::new(ocr_confidence.finish()),
+        ];
+        finish(Self::schema(), columns, rows)
+    }
+}
+
+static PAGES: LazyLock<SchemaRef> = LazyLock::new(|| {
+    with_time_diff(vec![
+        utf8("doc_id", false),
+        Field::new("page", DataType::Int32, false),
+        utf8("text", false),
+        Field::new("confidence", DataType::Float64, true),
+        utf8("method", false),
+        utf8("engine", false),
+        utf8("model", true),
+        utf8("orientation", true),
+        Field::new("ms", DataType::Int64, false),
+    ])
+});
+
+impl TableRow for PageRow {
+    const TABLE: &'static str = "pages";
+
+    fn schema() -> SchemaRef {
+        PAGES.clone()
+    }
+
+    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
+        let n = rows.len();
+        let (mut doc_id, mut page, mut text) =
+            (StringBuilder::new(), Int32Builder::with_capacity(n), StringBuilder::new());
+        let (mut confidence, mut method, mut engine) =
+            (Float64Builder::with_capacity(n), StringBuilder::new(), StringBuilder::new());
+        let (mut model, mut orientation, mut ms) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
+        for (r, _, _) in rows {
+            let r: &PageRow = r.borrow();
+            doc_id.append_value(&r.doc_id);
+            page.append_value(i32::try_from(r.page).unwrap_or(i32::MAX));
+            text.append_value(&r.text);
+            confidence.append_option(r.confidence_ppm.map(|c| f64::from(c) / 1_000_000.0));
+            method.append_value(r.method.as_str());
+            engine.append_value(&r.engine);
+            model.append_option(r.model.as_deref());
+            orientation.append_option(r.orientation.as_deref());
+            ms.append_value(i64::try_from(r.ms).unwrap_or(i64::MAX));
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(doc_id.finish()),
+            Arc::new(page.finish()),
+            Arc::new(text.finish()),
+            Arc::new(confidence.finish()),
+            Arc::new(method.finish()),
+            Arc::new(engine.finish()),
+            Arc::new(model.finish()),
+            Arc::new(orientation.finish()),
+            Arc::new(ms.finish()),
         ];
         finish(Self::schema(), columns, rows)
     }
@@ -425,8 +488,8 @@ impl TableRow for EntityCount {
 
 /// The tables every epoch commits, in commit order. A job resumes after the last epoch
 /// all of them hold.
-pub const DATA_TABLES: [&str; 6] =
-    ["documents", "duplicates", "failures", "entities", "entity_counts", "clean_changes"];
+pub const DATA_TABLES: [&str; 7] =
+    ["documents", "duplicates", "failures", "entities", "entity_counts", "clean_changes", "pages"];
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use deltalake::{DeltaTable, ObjectStore};
 use url::Url;
 use wenflow_engine::schema::DATA_TABLES;
 use wenflow_engine::schema::{RunRow, TableRow};
-use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure};
+use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, PageRow};
 
 use crate::{ConnectorError, Result};
 
@@ -39,7 +39,7 @@ pub struct Output {
     pub committed: BTreeMap<&'static str, Option<u64>>,
 }
 
-fn schemas() -> [(&'static str, SchemaRef); 7] {
+fn schemas() -> [(&'static str, SchemaRef); 8] {
     [
         (Document::TABLE, Document::schema()),
         (DuplicateRow::TABLE, DuplicateRow::schema()),
@@ -47,6 +47,7 @@ fn schemas() -> [(&'static str, SchemaRef); 7] {
         (EntityRow::TABLE, EntityRow::schema()),
         (EntityCount::TABLE, EntityCount::schema()),
         (CleanChange::TABLE, CleanChange::schema()),
+        (PageRow::TABLE, PageRow::schema()),
         (RunRow::TABLE, RunRow::schema()),
     ]
 }

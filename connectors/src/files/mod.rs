@@ -11,7 +11,9 @@
 //! the output (including each row's epoch) is identical for any cluster shape.
 //!
 //! Every input record becomes a [`Document`](wenflow_engine::Document) or a
-//! [`Failure`](wenflow_engine::Failure): nothing is dropped silently.
+//! [`Failure`](wenflow_engine::Failure): nothing is dropped silently. A page file (image
+//! or PDF, told by its name or its content) is one document whose pages the page stage
+//! reads ([`Split::page_file`]).
 
 mod json;
 mod options;
@@ -24,7 +26,7 @@ pub use options::{FieldMap, SourceOptions};
 pub use plan::{Plan, Split, SplitKind, plan};
 pub use poetry::{PoetryFile, poetry_file};
 
-use wenflow_engine::{Document, Failure};
+use wenflow_engine::{Document, Failure, PageFormat, PageTask};
 
 /// What reading a split yields, record by record.
 pub type SourceRecord = Result<Document, Failure>;
@@ -53,6 +55,13 @@ impl Split {
             SplitKind::Parquet { row_groups, first_row } => {
                 parquet::read_parquet(self, opts, row_groups, *first_row, &mut counted)
             }
+            SplitKind::Pages => counted(Err(Failure::new(
+                self.rel.clone(),
+                Some(self.rel.clone()),
+                wenflow_engine::Stage::Read,
+                "internal: a page file was read as records; the page stage reads it",
+                self.pos(0),
+            ))),
             SplitKind::Unreadable { error } => counted(Err(Failure::new(
                 self.rel.clone(),
                 None,
@@ -62,6 +71,24 @@ impl Split {
             ))),
         }
         n
+    }
+
+    /// The document of a page file (a [`SplitKind::Pages`] split), for the page stage:
+    /// `doc_id` is the path relative to the input root, the title the file name without
+    /// its extension, the collection its folder. Its pages are counted and read there
+    /// (`page` and `pages` are 0 here; the format is decided from the content).
+    pub fn page_file(&self) -> PageTask {
+        PageTask {
+            doc_id: self.rel.clone(),
+            source: self.path.display().to_string(),
+            path: self.path.display().to_string(),
+            format: PageFormat::Image,
+            page: 0,
+            pages: 0,
+            title: self.path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+            collection: self.layout.as_ref().map(|l| l.collection.clone()).or_else(|| self.folder.clone()),
+            pos: self.pos(0),
+        }
     }
 
     /// The position of record `index` of this split.

@@ -33,6 +33,9 @@ pub enum SplitKind {
         /// Index of the first row of the first row group.
         first_row: u64,
     },
+    /// A page file (image or PDF), one document: its pages are counted and read by the
+    /// page stages, not by [`Split::read`](super::Split::read).
+    Pages,
     /// A file that could not be opened or is over the size limit: read yields one failure.
     Unreadable {
         /// Why.
@@ -87,6 +90,7 @@ enum Format {
     JsonLines,
     Text,
     Parquet,
+    Pages,
 }
 
 fn format_of(path: &Path) -> Option<Format> {
@@ -96,8 +100,23 @@ fn format_of(path: &Path) -> Option<Format> {
         "jsonl" | "ndjson" => Some(Format::JsonLines),
         "txt" | "md" => Some(Format::Text),
         "parquet" => Some(Format::Parquet),
+        "png" | "jpg" | "jpeg" | "tif" | "tiff" | "pdf" => Some(Format::Pages),
         _ => None,
     }
+}
+
+/// Whether the file starts like a page file (PNG, JPEG, TIFF, PDF), whatever its name:
+/// files whose names say nothing are told by their content. The page stage reads the
+/// content again and decides how to decode it.
+fn starts_like_pages(path: &Path) -> bool {
+    let mut head = [0u8; 1024];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let head = &head[..n];
+    head.starts_with(b"\x89PNG\r\n\x1a\n")
+        || head.starts_with(&[0xFF, 0xD8, 0xFF])
+        || head.starts_with(b"II*\0")
+        || head.starts_with(b"MM\0*")
+        || memchr::memmem::find(head, b"%PDF-").is_some()
 }
 
 /// A file found in the inputs, before it is cut into splits.
@@ -121,8 +140,10 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
         } else {
             let rel =
                 input.file_name().map_or_else(|| input.display().to_string(), |n| n.to_string_lossy().into_owned());
-            // A single file is read in the format its name says; unknown names as JSONL.
-            let format = format_of(input).unwrap_or(Format::JsonLines);
+            // A single file is read in the format its name says; unknown names as a page
+            // file when their content says so, else as JSONL.
+            let format =
+                format_of(input).unwrap_or(if starts_like_pages(input) { Format::Pages } else { Format::JsonLines });
             found.push(Found { path: input.clone(), rel, format, layout: None, folder: None });
         }
     }
@@ -158,13 +179,14 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
             }
         };
         if size > opts.max_file_bytes && f.format != Format::JsonLines {
-            let error = format!("file is {size} bytes, over the limit of {} (--max-file-bytes)", opts.max_file_bytes);
+            let error = format!("file is {size} bytes, over the limit of {} (--max-file-mb)", opts.max_file_bytes);
             push(&mut plan, f, SplitKind::Unreadable { error }, 0);
             continue;
         }
         match f.format {
             Format::Json => push(&mut plan, f, SplitKind::Json, size),
             Format::Text => push(&mut plan, f, SplitKind::Text, size),
+            Format::Pages => push(&mut plan, f, SplitKind::Pages, size),
             Format::JsonLines => match jsonl_ranges(&f.path, opts.split_bytes) {
                 Ok(ranges) => {
                     for (start, end, first_line) in ranges {
@@ -209,7 +231,7 @@ fn walk_dir(root: &Path, opts: &SourceOptions, found: &mut Vec<Found>, skipped: 
         }
         let path = entry.path().to_path_buf();
         let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        let Some(format) = format_of(&path) else {
+        let Some(format) = format_of(&path).or_else(|| starts_like_pages(&path).then_some(Format::Pages)) else {
             *skipped += 1;
             continue;
         };

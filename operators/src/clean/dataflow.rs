@@ -10,7 +10,9 @@ use super::config::CleanConfig;
 use super::text::{clean_document, content_hash};
 
 /// Pure core: cleans one document. Returns the clean document and its change counts, or
-/// the `filter` failure that accounts for a document the quality filter rejects.
+/// the `filter` failure that accounts for a document the quality filter rejects. An OCRed
+/// document's quality is its text quality times its mean OCR confidence: low confidence
+/// shows in `quality`; it never drops the document (the filter judges the text).
 pub fn clean_one(mut d: Document, config: &CleanConfig) -> Result<(Document, Vec<CleanChange>), Failure> {
     let c = clean_document(&d.text, d.line_breaks == LineBreaks::Layout, config);
     if let Some(reason) = c.filtered {
@@ -21,7 +23,8 @@ pub fn clean_one(mut d: Document, config: &CleanConfig) -> Result<(Document, Vec
     d.text = c.text;
     d.text_simplified = c.simplified;
     d.script = c.script;
-    d.quality_ppm = (c.quality.score.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
+    let confidence = d.ocr_confidence_ppm.map_or(1.0, |c| f64::from(c) / 1_000_000.0);
+    d.quality_ppm = (c.quality.score.clamp(0.0, 1.0) * confidence * 1_000_000.0).round() as u32;
     Ok((d, changes))
 }
 

@@ -162,6 +162,69 @@ pub fn decode_pages(bytes: &[u8], limits: &PageLimits) -> Result<Vec<GrayPage>> 
     }
 }
 
+/// The number of pages of an image file (the images of a TIFF; one for PNG and JPEG),
+/// every page's dimensions checked against `limits` from its header, without decoding.
+pub fn count_pages(bytes: &[u8], limits: &PageLimits) -> Result<u32> {
+    match sniff(bytes) {
+        f @ (Format::Png | Format::Jpeg) => {
+            let fmt = if f == Format::Png { image::ImageFormat::Png } else { image::ImageFormat::Jpeg };
+            let reader =
+                image::ImageReader::with_format(Cursor::new(bytes), fmt).into_decoder().map_err(decode_err(f))?;
+            let (width, height) = reader.dimensions();
+            limits.check_pixels(width, height)?;
+            Ok(1)
+        }
+        Format::Tiff => {
+            let mut decoder = tiff::decoder::Decoder::new(Cursor::new(bytes)).map_err(tiff_err)?;
+            let mut pages = 0u32;
+            loop {
+                pages += 1;
+                limits.check_pages(pages)?;
+                let (width, height) = decoder.dimensions().map_err(tiff_err)?;
+                limits.check_pixels(width, height)?;
+                if !decoder.more_images() {
+                    return Ok(pages);
+                }
+                decoder.next_image().map_err(tiff_err)?;
+            }
+        }
+        f => Err(OperatorError::decode(format!("not an image ({})", f.as_str()))),
+    }
+}
+
+/// Page `index` (from 0) of an image file, decoded to grey; the pages before it are
+/// skipped without decoding.
+pub fn decode_page(bytes: &[u8], index: u32, limits: &PageLimits) -> Result<GrayPage> {
+    if sniff(bytes) != Format::Tiff {
+        return match index {
+            0 => decode_pages(bytes, limits)?.pop().ok_or_else(|| OperatorError::decode("no page")),
+            _ => Err(OperatorError::decode(format!("no page {}: the image has one", index + 1))),
+        };
+    }
+    let mut tiff_limits = tiff::decoder::Limits::default();
+    tiff_limits.decoding_buffer_size = usize::try_from(limits.max_pixels.saturating_mul(8)).unwrap_or(usize::MAX);
+    let mut decoder = tiff::decoder::Decoder::new(Cursor::new(bytes)).map_err(tiff_err)?.with_limits(tiff_limits);
+    for _ in 0..index {
+        if !decoder.more_images() {
+            return Err(OperatorError::decode(format!("no page {}", index + 1)));
+        }
+        decoder.next_image().map_err(tiff_err)?;
+    }
+    tiff_page(&mut decoder, limits)
+}
+
+fn tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>, limits: &PageLimits) -> Result<GrayPage> {
+    let (width, height) = decoder.dimensions().map_err(tiff_err)?;
+    limits.check_pixels(width, height)?;
+    let color = decoder.colortype().map_err(tiff_err)?;
+    let data = match decoder.read_image().map_err(tiff_err)? {
+        tiff::decoder::DecodingResult::U8(d) => d,
+        tiff::decoder::DecodingResult::U16(d) => d.into_iter().map(|v| (v >> 8) as u8).collect(),
+        _ => return Err(OperatorError::decode(format!("tiff image: unsupported sample format ({color:?})"))),
+    };
+    to_gray(&data, width, height, color)
+}
+
 fn tiff_err(e: tiff::TiffError) -> OperatorError {
     OperatorError::decode(format!("tiff image: {e}"))
 }
@@ -173,15 +236,7 @@ fn decode_tiff(bytes: &[u8], limits: &PageLimits) -> Result<Vec<GrayPage>> {
     let mut pages = Vec::new();
     loop {
         limits.check_pages(pages.len() as u32 + 1)?;
-        let (width, height) = decoder.dimensions().map_err(tiff_err)?;
-        limits.check_pixels(width, height)?;
-        let color = decoder.colortype().map_err(tiff_err)?;
-        let data = match decoder.read_image().map_err(tiff_err)? {
-            tiff::decoder::DecodingResult::U8(d) => d,
-            tiff::decoder::DecodingResult::U16(d) => d.into_iter().map(|v| (v >> 8) as u8).collect(),
-            _ => return Err(OperatorError::decode(format!("tiff image: unsupported sample format ({color:?})"))),
-        };
-        pages.push(to_gray(&data, width, height, color)?);
+        pages.push(tiff_page(&mut decoder, limits)?);
         if !decoder.more_images() {
             break;
         }
@@ -253,6 +308,10 @@ mod tests {
         assert_eq!((jpg[0].width, jpg[0].height), (560, 220));
         let tif = decode_pages(&fixture("pages-2.tif"), &limits).expect("tiff");
         assert_eq!(tif.len(), 2, "both pages of the TIFF");
+        assert_eq!(count_pages(&fixture("pages-2.tif"), &limits).expect("count"), 2);
+        assert_eq!(count_pages(&fixture("page-h.jpg"), &limits).expect("count"), 1);
+        assert_eq!(decode_page(&fixture("pages-2.tif"), 1, &limits).expect("page 2"), tif[1]);
+        assert!(decode_page(&fixture("pages-2.tif"), 2, &limits).is_err(), "no third page");
     }
 
     #[test]

@@ -96,6 +96,8 @@ pub struct OcrEngine {
     config: OcrConfig,
     horizontal: Option<TessBaseApi>,
     vertical: Option<TessBaseApi>,
+    /// The horizontal languages without the Latin-script ones, for the second reading.
+    han_only: Option<TessBaseApi>,
 }
 
 impl std::fmt::Debug for OcrEngine {
@@ -116,7 +118,7 @@ fn c_string(s: &str, what: &'static str) -> Result<CString> {
 impl OcrEngine {
     /// An engine; Tesseract is initialised on the first page of each layout.
     pub fn new(config: OcrConfig) -> Self {
-        OcrEngine { config, horizontal: None, vertical: None }
+        OcrEngine { config, horizontal: None, vertical: None, han_only: None }
     }
 
     /// Initialises both instances now, so a missing model is reported before any page.
@@ -129,11 +131,17 @@ impl OcrEngine {
     }
 
     fn api(&mut self, layout: Layout) -> Result<&mut TessBaseApi> {
-        let (slot, languages, mode) = match layout {
-            Layout::Horizontal => (&mut self.horizontal, &self.config.languages, PageSegMode::PsmSingleBlock),
-            Layout::Vertical => {
+        self.instance(Instance::of(layout))
+    }
+
+    fn instance(&mut self, which: Instance) -> Result<&mut TessBaseApi> {
+        let han_only = han_languages(&self.config.languages);
+        let (slot, languages, mode) = match which {
+            Instance::Horizontal => (&mut self.horizontal, &self.config.languages, PageSegMode::PsmSingleBlock),
+            Instance::Vertical => {
                 (&mut self.vertical, &self.config.vertical_languages, PageSegMode::PsmSingleBlockVertText)
             }
+            Instance::HanOnly => (&mut self.han_only, &han_only, PageSegMode::PsmSingleBlock),
         };
         if slot.is_none() {
             let mut api = TessBaseApi::create();
@@ -151,24 +159,44 @@ impl OcrEngine {
         slot.as_mut().ok_or_else(|| OperatorError::Ocr("engine not initialised".into()))
     }
 
-    /// Recognises one page.
+    /// Recognises one page. A horizontal page read with Latin-script models among
+    /// Chinese ones (`chi_tra+eng`) whose text is mostly Han but holds a line of Latin
+    /// words and no Han is read again with the Chinese models alone: Tesseract's
+    /// multi-language choice flips a whole line of Chinese to English letters on some
+    /// images (measured on the fixtures: one grey level of JPEG noise does it); the
+    /// reading with the higher confidence is kept.
     pub fn recognize(&mut self, page: &GrayPage) -> Result<PageText> {
+        let first = self.recognize_with(page, None)?;
+        let han = han_languages(&self.config.languages);
+        if first.layout == Layout::Horizontal && han != self.config.languages && has_latin_line_in_han(&first.text) {
+            let second = self.recognize_with(page, Some(Instance::HanOnly))?;
+            if second.confidence >= first.confidence {
+                return Ok(PageText { ms: first.ms + second.ms, ..second });
+            }
+            return Ok(PageText { ms: first.ms + second.ms, ..first });
+        }
+        Ok(first)
+    }
+
+    fn recognize_with(&mut self, page: &GrayPage, force: Option<Instance>) -> Result<PageText> {
         let layout = match self.config.layout {
             LayoutChoice::Auto => detect(page),
             LayoutChoice::Horizontal => Layout::Horizontal,
             LayoutChoice::Vertical => Layout::Vertical,
         };
         let dpi = self.config.dpi as i32;
-        let model = match layout {
-            Layout::Horizontal => self.config.languages.clone(),
-            Layout::Vertical => self.config.vertical_languages.clone(),
+        let which = force.unwrap_or(Instance::of(layout));
+        let model = match which {
+            Instance::Horizontal => self.config.languages.clone(),
+            Instance::Vertical => self.config.vertical_languages.clone(),
+            Instance::HanOnly => han_languages(&self.config.languages),
         };
         let (width, height) = (i32::try_from(page.width), i32::try_from(page.height));
         let (Ok(width), Ok(height)) = (width, height) else {
             return Err(OperatorError::decode(format!("page of {} x {} pixels", page.width, page.height)));
         };
         let started = Instant::now();
-        let api = self.api(layout)?;
+        let api = self.instance(which)?;
         api.set_image(&page.pixels, width, height, 1, width).map_err(|e| OperatorError::Ocr(format!("{e:?}")))?;
         api.set_source_resolution(dpi);
         api.recognize().map_err(|_| OperatorError::Ocr("Tesseract failed to recognise the page".into()))?;
@@ -184,6 +212,46 @@ impl OcrEngine {
             ms: started.elapsed().as_millis() as u64,
         })
     }
+}
+
+/// A Tesseract instance of the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Instance {
+    Horizontal,
+    Vertical,
+    HanOnly,
+}
+
+impl Instance {
+    fn of(layout: Layout) -> Instance {
+        match layout {
+            Layout::Horizontal => Instance::Horizontal,
+            Layout::Vertical => Instance::Vertical,
+        }
+    }
+}
+
+/// `languages` without the Latin-script models (`chi_tra+eng` → `chi_tra`); unchanged
+/// when only Latin-script models are listed.
+fn han_languages(languages: &str) -> String {
+    let han: Vec<&str> = languages
+        .split('+')
+        .filter(|l| l.starts_with("chi_") || l.starts_with("jpn") || l.starts_with("kor"))
+        .collect();
+    if han.is_empty() { languages.to_owned() } else { han.join("+") }
+}
+
+/// Text with a line of Han characters and another of two or more Latin words and no Han
+/// character: a page that may have had a line flipped. The second reading decides, by
+/// confidence, so a real mixed page keeps its first reading.
+fn has_latin_line_in_han(text: &str) -> bool {
+    let is_han = crate::clean::is_han;
+    let han_line = text.lines().any(|l| l.chars().filter(|c| is_han(*c)).count() >= 2);
+    han_line
+        && text.lines().any(|l| {
+            !l.chars().any(is_han)
+                && l.split_whitespace().filter(|w| w.chars().any(|c| c.is_ascii_alphabetic())).count() >= 2
+        })
 }
 
 fn cjk(c: char) -> bool {
@@ -221,6 +289,25 @@ pub fn tidy(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::ocr::fixtures::page;
+
+    #[test]
+    fn a_latin_line_amid_han_is_told() {
+        assert!(has_latin_line_in_han("床前明月光疑是地上霜\nBS BEL SSH AER"));
+        assert!(!has_latin_line_in_han("床前明月光疑是地上霜\n舉頭望明月"));
+        assert!(!has_latin_line_in_han("Li Bai wrote\nmany poems"), "no Han line");
+        assert_eq!(han_languages("chi_tra+eng"), "chi_tra");
+        assert_eq!(han_languages("eng"), "eng");
+    }
+
+    /// The JPEG fixture, read with `chi_tra+eng`, flips its second line to Latin letters
+    /// unless the page is read again with `chi_tra` alone.
+    #[test]
+    fn a_flipped_line_is_read_again_with_the_chinese_model() {
+        let mut engine = OcrEngine::new(OcrConfig::default());
+        let t = engine.recognize(&page("page-h.jpg")).expect("jpeg");
+        assert!(!has_latin_line_in_han(&t.text), "{:?}", t.text);
+        assert!(t.text.contains("低頭"), "{:?}", t.text);
+    }
 
     #[test]
     fn tidy_removes_spaces_between_cjk_only() {

@@ -4,7 +4,8 @@
 //! further apart than the characters inside them. Horizontal text therefore leaves more
 //! fully blank pixel rows than blank pixel columns inside its ink's bounding box, and
 //! vertical text the reverse. A row or column counts as blank when under 0.5 % of its
-//! pixels are ink, which tolerates scanner noise.
+//! pixels are ink, which tolerates scanner noise. A single line or column has no such
+//! gaps; its ink's bounding box, three times wider than tall or the reverse, tells it.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,13 @@ pub fn detect(page: &GrayPage) -> Layout {
     let (Some((top, bottom)), Some((left, right))) = (inked(&rows, row_noise), inked(&cols, col_noise)) else {
         return Layout::Horizontal;
     };
+    let (ink_w, ink_h) = ((right - left + 1) as f64, (bottom - top + 1) as f64);
+    if ink_w > 3.0 * ink_h {
+        return Layout::Horizontal;
+    }
+    if ink_h > 3.0 * ink_w {
+        return Layout::Vertical;
+    }
     let blank = |v: &[u32], noise: u32| v.iter().filter(|n| **n <= noise).count() as f64 / v.len().max(1) as f64;
     let blank_rows = blank(&rows[top..=bottom], row_noise);
     let blank_cols = blank(&cols[left..=right], col_noise);
@@ -74,6 +82,9 @@ mod tests {
         assert_eq!(detect(&page("page-h.png")), Layout::Horizontal);
         assert_eq!(detect(&page("page-h.jpg")), Layout::Horizontal);
         assert_eq!(detect(&page("page-v.png")), Layout::Vertical);
+        let tiff = crate::ocr::fixtures::bytes("pages-2.tif");
+        let one_line = crate::ocr::decode_page(&tiff, 1, &crate::ocr::PageLimits::default()).expect("page 2");
+        assert_eq!(detect(&one_line), Layout::Horizontal, "a single horizontal line");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //!   of what Tesseract returns.
 //! - [`pdf`]: PDF pages through poppler: page count, text layer, rendering.
 //! - [`worker`]: Tesseract in a child process, for the per-page deadline and isolation.
+//! - [`dataflow`]: page tasks read on every worker, pages assembled into documents.
 
+pub mod dataflow;
 pub mod decode;
 pub mod engine;
 pub mod layout;
@@ -15,7 +17,8 @@ pub mod pdf;
 mod proc;
 pub mod worker;
 
-pub use decode::{Format, GrayPage, PageLimits, decode_pages, sniff};
+pub use dataflow::{OcrSettings, documents_of_pages, expand_pages, read_pages};
+pub use decode::{Format, GrayPage, PageLimits, count_pages, decode_page, decode_pages, sniff};
 pub use engine::{LayoutChoice, OcrConfig, OcrEngine, PageText, tesseract_version};
 pub use layout::Layout;
 pub use worker::{OcrProcess, serve};

@@ -1,0 +1,44 @@
+"""Prints the markdown tables of bench/ocr/run.sh from its scratch directory.
+
+    python bench/ocr/report.py SCRATCH RUNS
+"""
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def median_time(s, name, runs):
+    rows = [[float(x) for x in (s / f"time-{name}-{i}.txt").read_text().split()] for i in range(1, runs + 1)]
+    return [statistics.median(col) for col in zip(*rows)]
+
+
+def main():
+    s, runs = Path(sys.argv[1]), int(sys.argv[2])
+    pages = sum(1 for _ in open(s / "pages" / "manifest.jsonl", encoding="utf-8"))
+    ours = json.loads((s / "cer-wenflow.json").read_text())
+    cli = json.loads((s / "cer-cli.json").read_text())
+    print(f"{pages} pages (A5 at 300 dpi), medians of {runs} runs.\n")
+    print("Character error rate (NFKC, whitespace and punctuation removed, Levenshtein / truth length):\n")
+    print("| pages | characters | wenflow (detected layout, chi_tra+eng) | tesseract CLI (layout told) |")
+    print("|---|---|---|---|")
+    for k in sorted(ours, key=lambda k: (k == "all-all", k)):
+        name = "all" if k == "all-all" else k
+        print(f"| {name} ({ours[k]['pages']}) | {ours[k]['chars']} | {ours[k]['cer']:.4f} | {cli[k]['cer']:.4f} |")
+    print("\nThroughput (wall from start to exit; CPU is user+sys of the process and its children):\n")
+    print("| job | wall | pages/s | CPU | peak RSS (largest process) |")
+    print("|---|---|---|---|---|")
+    for name, label in [("wenflow-w1", "wenflow ingest -w 1"), ("wenflow-w2", "wenflow ingest -w 2"),
+                        ("cli-p1", "tesseract CLI, 1 process"), ("cli-p2", "tesseract CLI, 2 processes")]:
+        wall, user, sys_, rss = median_time(s, name, runs)
+        print(f"| {label} | {wall:.1f} s | {pages / wall:.2f} | {user + sys_:.1f} s | {rss / 1024:.0f} MB |")
+    rows = json.loads((s / "pages-w2.json").read_text())
+    ms = sorted(r["ms"] for r in rows if r["ms"] is not None)
+    if ms:
+        print(f"\nwenflow's OCR time per page (pages.ms, -w 2): median {statistics.median(ms):.0f} ms, "
+              f"max {ms[-1]:.0f} ms; mean confidence {statistics.mean(r['confidence'] for r in rows):.3f}.")
+
+
+if __name__ == "__main__":
+    main()

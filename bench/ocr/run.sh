@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# OCR side by side (make bench-ocr): wenflow's page stage inside the full ingest, and the
+# `tesseract` command line on the same rendered pages, in one run.
+#
+#   bash bench/ocr/run.sh WENFLOW CORPUS_DIR [PAGES_PER_KIND] [RUNS]
+#
+# 1. render PAGES_PER_KIND pages of each kind (horizontal/vertical x clean/degraded) from
+#    real 全唐詩 text with the true text beside each (scripts/ocr/render_pages.py);
+# 2. `wenflow ingest PAGES -w 1` and `-w 2`, RUNS times each, under GNU time, with the
+#    defaults a user gets (languages chi_tra+eng, layout detected from the page); the text
+#    of each row of the `pages` table is that page's hypothesis;
+# 3. `tesseract PAGE stdout` with 1 and 2 processes, RUNS times each, told each page's
+#    layout (chi_tra --psm 6 horizontal, chi_tra_vert --psm 5 vertical);
+# 4. the character error rate of both against the truth (cer.py) and the markdown tables
+#    (report.py).
+set -euo pipefail
+WENFLOW=$(realpath "$1"); CORPUS=$2; PER_KIND=${3:-10}; RUNS=${4:-3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=${WENFLOW_PYTHON:-$HOME/.cache/wenflow/venv/bin/python}
+S=${WENFLOW_BENCH_SCRATCH:-/tmp/wenflow-bench}/ocr
+rm -rf "$S" && mkdir -p "$S/scans"
+export OMP_THREAD_LIMIT=1
+
+"$PY" "$HERE/../../scripts/ocr/render_pages.py" "$CORPUS" "$S/pages" --pages "$PER_KIND"
+# Only the images go to the ingest: the truths and the manifest stay beside them.
+for f in "$S"/pages/*.png "$S"/pages/*.jpg; do ln -s "$f" "$S/scans/"; done
+
+for i in $(seq "$RUNS"); do
+  for w in 1 2; do
+    rm -rf "$S/out-w$w"
+    /usr/bin/time -f '%e %U %S %M' -o "$S/time-wenflow-w$w-$i.txt" \
+      "$WENFLOW" ingest "$S/scans" --out "$S/out-w$w" -w "$w" --no-index >"$S/summary-w$w.txt" 2>"$S/stderr-w$w.txt"
+  done
+  for p in 1 2; do
+    rm -rf "$S/cli-p$p"
+    /usr/bin/time -f '%e %U %S %M' -o "$S/time-cli-p$p-$i.txt" \
+      "$PY" "$HERE/tesseract_cli.py" "$S/pages" "$S/cli-p$p" --processes "$p" >"$S/cli-p$p.json"
+  done
+done
+
+# The hypotheses: the pages table's text, one file per page, named as the truths are.
+"$WENFLOW" sql "SELECT doc_id, page, text, confidence, ms FROM pages ORDER BY doc_id" --data "$S/out-w2" --format json \
+  >"$S/pages-w2.json"
+"$PY" - "$S" <<'EOF'
+import json, os, sys
+s = sys.argv[1]
+os.makedirs(f"{s}/wenflow", exist_ok=True)
+rows = json.load(open(f"{s}/pages-w2.json", encoding="utf-8"))
+for r in rows:
+    truth = os.path.splitext(r["doc_id"])[0] + ".txt"
+    open(f"{s}/wenflow/{truth}", "w", encoding="utf-8").write(r["text"] or "")
+EOF
+"$PY" "$HERE/cer.py" "$S/pages" "$S/wenflow" --json >"$S/cer-wenflow.json"
+"$PY" "$HERE/cer.py" "$S/pages" "$S/cli-p2" --json >"$S/cer-cli.json"
+"$PY" "$HERE/report.py" "$S" "$RUNS"

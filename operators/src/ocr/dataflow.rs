@@ -1,0 +1,257 @@
+//! The decode and OCR stages in the dataflow.
+//!
+//! ```text
+//! page tasks ─ exchange by (doc_id, page) ─► read page ─┬─► page rows ─► pages table
+//!                                                      │      └─ by doc_id ─► assemble ─► documents (to the clean stage)
+//!                                                      └─► failures (stage ocr)
+//! ```
+//!
+//! - Page tasks are exchanged by `(doc_id, page)`, so the pages of one long PDF are read by
+//!   every worker at once. Each worker reads with its own OCR child process
+//!   ([`OcrProcess`]), started on its first page and reused.
+//! - A PDF page with a text layer gives that text; one without is rendered (poppler) and
+//!   OCRed. An image page is decoded (with the pixel limit) and OCRed.
+//! - A page that fails (past its deadline, over the pixel limit, undecodable, the engine
+//!   dying) becomes a `failures` row (stage `ocr`, source `<file>#page=<n>`); the document
+//!   keeps its other pages.
+//! - The document is its pages' texts in page order, separated by form feeds (the clean
+//!   stage's page boundaries, for running headers and page numbers), line breaks as
+//!   layout; `pages` and the mean OCR confidence go with it. Assembly is a reduce by
+//!   `doc_id`, so it follows retractions.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use differential_dataflow::{AsCollection, Hashable, VecCollection};
+use serde::{Deserialize, Serialize};
+use timely::dataflow::operators::Exchange;
+use wenflow_engine::split::split_results;
+use wenflow_engine::{Document, Epoch, Failure, LineBreaks, PageFormat, PageMethod, PageRow, PageTask, Stage};
+
+use super::decode::{Format, PageLimits, count_pages, decode_page, sniff};
+use super::engine::OcrConfig;
+use super::pdf;
+use super::worker::OcrProcess;
+use crate::error::{OperatorError, Result};
+
+/// Everything the page stages need, shared by a process's workers.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OcrSettings {
+    /// Tesseract options.
+    pub config: OcrConfig,
+    /// Resource limits.
+    pub limits: PageLimits,
+    /// The OCR child: a program that serves pages (`wenflow ocr-worker`) and its arguments.
+    pub worker: Vec<String>,
+}
+
+impl OcrSettings {
+    fn process(&self) -> OcrProcess {
+        let program = PathBuf::from(self.worker.first().cloned().unwrap_or_else(|| "wenflow".into()));
+        let args = self.worker.iter().skip(1).cloned().collect();
+        OcrProcess::new(program, args, self.config.clone(), Duration::from_millis(self.limits.ocr_timeout_ms))
+    }
+}
+
+/// The page tasks of a page file: its content decides how it is read (magic bytes, not
+/// its name), its pages are counted, and the limits on pages and on each page's pixels
+/// are checked from the headers.
+pub fn expand_file(file: &PageTask, settings: &OcrSettings) -> Result<Vec<PageTask>> {
+    let path = std::path::Path::new(&file.path);
+    let bytes = std::fs::read(path).map_err(|e| OperatorError::decode(format!("cannot read file: {e}")))?;
+    let (format, pages) = match sniff(&bytes) {
+        Format::Pdf => (PageFormat::Pdf, pdf::info(path, &settings.limits)?.pages),
+        f if f.is_image() => (PageFormat::Image, count_pages(&bytes, &settings.limits)?),
+        _ => {
+            let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            return Err(OperatorError::decode(format!(
+                "neither an image (PNG, JPEG, TIFF) nor a PDF: starts with {head:?}"
+            )));
+        }
+    };
+    if pages == 0 {
+        return Err(OperatorError::decode("the document has no pages"));
+    }
+    Ok((1..=pages).map(|page| PageTask { format, page, pages, ..file.clone() }).collect())
+}
+
+/// One task per page of every page file; the files that cannot be read fail (stage
+/// `decode`, counted as their input's failure). Runs where the file was read: the tasks
+/// are spread by [`read_pages`].
+pub fn expand_pages<'s>(
+    files: VecCollection<'s, Epoch, PageTask>,
+    settings: Arc<OcrSettings>,
+) -> (VecCollection<'s, Epoch, PageTask>, VecCollection<'s, Epoch, Failure>) {
+    let results = files.flat_map(move |file: PageTask| match expand_file(&file, &settings) {
+        Ok(tasks) => tasks.into_iter().map(Ok).collect::<Vec<_>>(),
+        Err(e) => vec![Err(Failure::new(
+            file.source.clone(),
+            Some(file.doc_id.clone()),
+            Stage::Decode,
+            e.to_string(),
+            file.pos,
+        ))],
+    });
+    split_results(results)
+}
+
+/// Reads one page: its text layer, or OCR of its image.
+fn read_page(task: &PageTask, settings: &OcrSettings, ocr: &mut Option<OcrProcess>) -> Result<PageRow> {
+    let started = Instant::now();
+    let path = std::path::Path::new(&task.path);
+    let image = match task.format {
+        PageFormat::Pdf => {
+            let text = pdf::page_text(path, task.page)?;
+            if pdf::has_text(&text) {
+                return Ok(PageRow {
+                    doc_id: task.doc_id.clone(),
+                    page: task.page,
+                    text,
+                    confidence_ppm: None,
+                    method: PageMethod::TextLayer,
+                    engine: "pdftotext".into(),
+                    model: None,
+                    orientation: None,
+                    ms: started.elapsed().as_millis() as u64,
+                    task: task.clone(),
+                });
+            }
+            pdf::render_page(path, task.page, settings.config.dpi, &settings.limits)?
+        }
+        PageFormat::Image => {
+            let bytes =
+                std::fs::read(path).map_err(|e| OperatorError::decode(format!("cannot read {}: {e}", task.path)))?;
+            decode_page(&bytes, task.page.saturating_sub(1), &settings.limits)?
+        }
+    };
+    let text = ocr.get_or_insert_with(|| settings.process()).recognize(&image)?;
+    Ok(PageRow {
+        doc_id: task.doc_id.clone(),
+        page: task.page,
+        text: text.text,
+        confidence_ppm: Some((text.confidence * 1_000_000.0).round() as u32),
+        method: PageMethod::Ocr,
+        engine: text.engine,
+        model: Some(text.model),
+        orientation: Some(text.layout.as_str().to_owned()),
+        ms: started.elapsed().as_millis() as u64,
+        task: task.clone(),
+    })
+}
+
+/// Reads every page task: page rows, and failures for the pages that could not be read.
+pub fn read_pages<'s>(
+    tasks: VecCollection<'s, Epoch, PageTask>,
+    settings: Arc<OcrSettings>,
+) -> (VecCollection<'s, Epoch, PageRow>, VecCollection<'s, Epoch, Failure>) {
+    let routed =
+        tasks.inner.exchange(|(t, _, _): &(PageTask, Epoch, isize)| (&t.doc_id, t.page).hashed()).as_collection();
+    let mut ocr: Option<OcrProcess> = None;
+    let results = routed.flat_map(move |task: PageTask| {
+        let r = read_page(&task, &settings, &mut ocr).map_err(|e| {
+            tracing::warn!(doc_id = %task.doc_id, page = task.page, error = %e, "page failed");
+            Failure::new(
+                format!("{}#page={}", task.source, task.page),
+                Some(task.doc_id.clone()),
+                Stage::Ocr,
+                e.to_string(),
+                task.pos,
+            )
+        });
+        Some(r)
+    });
+    split_results(results)
+}
+
+/// The document of a set of pages (any order, at least one).
+pub fn assemble(pages: &[&PageRow]) -> Option<Document> {
+    let first = pages.first()?;
+    let mut sorted: Vec<&PageRow> = pages.to_vec();
+    sorted.sort_by_key(|p| p.page);
+    let text = sorted.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\u{c}");
+    let confidences: Vec<u64> = sorted.iter().filter_map(|p| p.confidence_ppm).map(u64::from).collect();
+    let mean = (!confidences.is_empty()).then(|| (confidences.iter().sum::<u64>() / confidences.len() as u64) as u32);
+    let task = &first.task;
+    let mut extra = BTreeMap::new();
+    extra.insert(
+        "format".to_owned(),
+        match task.format {
+            PageFormat::Pdf => "pdf",
+            PageFormat::Image => "image",
+        }
+        .to_owned(),
+    );
+    if sorted.len() < task.pages as usize {
+        extra.insert("pages_failed".to_owned(), (task.pages as usize - sorted.len()).to_string());
+    }
+    Some(Document {
+        doc_id: task.doc_id.clone(),
+        source: task.source.clone(),
+        title: task.title.clone(),
+        collection: task.collection.clone(),
+        extra,
+        text,
+        line_breaks: LineBreaks::Layout,
+        pages: Some(task.pages),
+        ocr_confidence_ppm: mean,
+        pos: task.pos,
+        ..Document::default()
+    })
+}
+
+/// Documents assembled from their pages (a reduce by `doc_id`: it follows retractions).
+pub fn documents_of_pages<'s>(pages: VecCollection<'s, Epoch, PageRow>) -> VecCollection<'s, Epoch, Document> {
+    pages
+        .map(|p| (p.doc_id.clone(), p))
+        .reduce(|_id, input, output| {
+            let live: Vec<&PageRow> = input.iter().filter(|(_, n)| *n > 0).map(|(p, _)| *p).collect();
+            if let Some(doc) = assemble(&live) {
+                output.push((doc, 1));
+            }
+        })
+        .map(|(_, doc)| doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(page: u32, text: &str, confidence: Option<u32>) -> PageRow {
+        PageRow {
+            doc_id: "scan.pdf".into(),
+            page,
+            text: text.into(),
+            confidence_ppm: confidence,
+            method: if confidence.is_some() { PageMethod::Ocr } else { PageMethod::TextLayer },
+            engine: "tesseract 5.3.0".into(),
+            model: None,
+            orientation: None,
+            ms: 1,
+            task: PageTask {
+                doc_id: "scan.pdf".into(),
+                source: "in/scan.pdf".into(),
+                path: "in/scan.pdf".into(),
+                format: PageFormat::Pdf,
+                page,
+                pages: 3,
+                title: Some("scan".into()),
+                collection: None,
+                pos: Default::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn pages_assemble_in_order_with_the_mean_confidence() {
+        let (a, b, c) = (row(2, "二", Some(800_000)), row(1, "一", None), row(3, "三", Some(600_000)));
+        let doc = assemble(&[&a, &b, &c]).expect("doc");
+        assert_eq!(doc.text, "一\u{c}二\u{c}三");
+        assert_eq!((doc.pages, doc.ocr_confidence_ppm), (Some(3), Some(700_000)));
+        assert_eq!(doc.line_breaks, LineBreaks::Layout);
+        let partial = assemble(&[&a]).expect("doc");
+        assert_eq!(partial.extra.get("pages_failed").map(String::as_str), Some("2"));
+        assert!(assemble(&[]).is_none());
+    }
+}
