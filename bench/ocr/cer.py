@@ -3,10 +3,11 @@
     python bench/ocr/cer.py PAGES_DIR HYPOTHESES_DIR [--json]
 
 For every page of PAGES_DIR/manifest.jsonl, compares HYPOTHESES_DIR/<page>.txt with the
-page's truth: both sides NFKC-normalised, then whitespace and punctuation (Unicode
-categories Z*, P* and S*) removed, then the Levenshtein distance over characters divided
-by the length of the truth. Prints the CER of each (layout, variant) group — total edits
-over total truth characters — and of all pages; a missing hypothesis counts as empty.
+page's truth: both sides NFKC-normalised, then whitespace, punctuation, symbols and
+control characters such as form feeds (Unicode categories Z*, P*, S* and C*) removed,
+then the Levenshtein distance over characters divided by the length of the truth.
+Prints the CER of each (layout, variant) group (total edits over total truth
+characters) and of all pages; a missing hypothesis counts as empty.
 """
 
 import argparse

@@ -17,19 +17,23 @@ def median_time(s, name, runs):
 def main():
     s, runs = Path(sys.argv[1]), int(sys.argv[2])
     pages = sum(1 for _ in open(s / "pages" / "manifest.jsonl", encoding="utf-8"))
-    ours = json.loads((s / "cer-wenflow.json").read_text())
+    ours = json.loads((s / "cer-wenflow-w2.json").read_text())
+    han = json.loads((s / "cer-wenflow-w2-han.json").read_text())
     cli = json.loads((s / "cer-cli.json").read_text())
     print(f"{pages} pages (A5 at 300 dpi), medians of {runs} runs.\n")
     print("Character error rate (NFKC, whitespace and punctuation removed, Levenshtein / truth length):\n")
-    print("| pages | characters | wenflow (detected layout, chi_tra+eng) | tesseract CLI (layout told) |")
-    print("|---|---|---|---|")
+    print("| pages | characters | wenflow, defaults (layout detected, chi_tra+eng) "
+          "| wenflow --ocr-languages chi_tra | tesseract CLI (layout told, chi_tra) |")
+    print("|---|---|---|---|---|")
     for k in sorted(ours, key=lambda k: (k == "all-all", k)):
         name = "all" if k == "all-all" else k
-        print(f"| {name} ({ours[k]['pages']}) | {ours[k]['chars']} | {ours[k]['cer']:.4f} | {cli[k]['cer']:.4f} |")
+        print(f"| {name} ({ours[k]['pages']}) | {ours[k]['chars']} | {ours[k]['cer']:.4f} | {han[k]['cer']:.4f} "
+              f"| {cli[k]['cer']:.4f} |")
     print("\nThroughput (wall from start to exit; CPU is user+sys of the process and its children):\n")
     print("| job | wall | pages/s | CPU | peak RSS (largest process) |")
     print("|---|---|---|---|---|")
     for name, label in [("wenflow-w1", "wenflow ingest -w 1"), ("wenflow-w2", "wenflow ingest -w 2"),
+                        ("wenflow-w2-han", "wenflow ingest -w 2 --ocr-languages chi_tra"),
                         ("cli-p1", "tesseract CLI, 1 process"), ("cli-p2", "tesseract CLI, 2 processes")]:
         wall, user, sys_, rss = median_time(s, name, runs)
         print(f"| {label} | {wall:.1f} s | {pages / wall:.2f} | {user + sys_:.1f} s | {rss / 1024:.0f} MB |")

@@ -8,7 +8,8 @@
 #    real 全唐詩 text with the true text beside each (scripts/ocr/render_pages.py);
 # 2. `wenflow ingest PAGES -w 1` and `-w 2`, RUNS times each, under GNU time, with the
 #    defaults a user gets (languages chi_tra+eng, layout detected from the page); the text
-#    of each row of the `pages` table is that page's hypothesis;
+#    of each row of the `pages` table is that page's hypothesis; and `-w 2 --ocr-languages
+#    chi_tra`, the CLI's models, for a like-for-like comparison;
 # 3. `tesseract PAGE stdout` with 1 and 2 processes, RUNS times each, told each page's
 #    layout (chi_tra --psm 6 horizontal, chi_tra_vert --psm 5 vertical);
 # 4. the character error rate of both against the truth (cer.py) and the markdown tables
@@ -31,6 +32,11 @@ for i in $(seq "$RUNS"); do
     /usr/bin/time -f '%e %U %S %M' -o "$S/time-wenflow-w$w-$i.txt" \
       "$WENFLOW" ingest "$S/scans" --out "$S/out-w$w" -w "$w" --no-index >"$S/summary-w$w.txt" 2>"$S/stderr-w$w.txt"
   done
+  # The same job told the CLI's models (chi_tra alone), for a like-for-like throughput.
+  rm -rf "$S/out-w2-han"
+  /usr/bin/time -f '%e %U %S %M' -o "$S/time-wenflow-w2-han-$i.txt" \
+    "$WENFLOW" ingest "$S/scans" --out "$S/out-w2-han" -w 2 --no-index --ocr-languages chi_tra \
+    >"$S/summary-w2-han.txt" 2>"$S/stderr-w2-han.txt"
   for p in 1 2; do
     rm -rf "$S/cli-p$p"
     /usr/bin/time -f '%e %U %S %M' -o "$S/time-cli-p$p-$i.txt" \
@@ -39,17 +45,19 @@ for i in $(seq "$RUNS"); do
 done
 
 # The hypotheses: the pages table's text, one file per page, named as the truths are.
-"$WENFLOW" sql "SELECT doc_id, page, text, confidence, ms FROM pages ORDER BY doc_id" --data "$S/out-w2" --format json \
-  >"$S/pages-w2.json"
-"$PY" - "$S" <<'EOF'
+for run in w2 w2-han; do
+  "$WENFLOW" sql "SELECT doc_id, page, text, confidence, ms FROM pages ORDER BY doc_id" --data "$S/out-$run" \
+    --format json >"$S/pages-$run.json"
+  "$PY" - "$S" "$run" <<'EOF'
 import json, os, sys
-s = sys.argv[1]
-os.makedirs(f"{s}/wenflow", exist_ok=True)
-rows = json.load(open(f"{s}/pages-w2.json", encoding="utf-8"))
+s, run = sys.argv[1], sys.argv[2]
+os.makedirs(f"{s}/wenflow-{run}", exist_ok=True)
+rows = json.load(open(f"{s}/pages-{run}.json", encoding="utf-8"))
 for r in rows:
     truth = os.path.splitext(r["doc_id"])[0] + ".txt"
-    open(f"{s}/wenflow/{truth}", "w", encoding="utf-8").write(r["text"] or "")
+    open(f"{s}/wenflow-{run}/{truth}", "w", encoding="utf-8").write(r["text"] or "")
 EOF
-"$PY" "$HERE/cer.py" "$S/pages" "$S/wenflow" --json >"$S/cer-wenflow.json"
+  "$PY" "$HERE/cer.py" "$S/pages" "$S/wenflow-$run" --json >"$S/cer-wenflow-$run.json"
+done
 "$PY" "$HERE/cer.py" "$S/pages" "$S/cli-p2" --json >"$S/cer-cli.json"
 "$PY" "$HERE/report.py" "$S" "$RUNS"
