@@ -21,7 +21,8 @@ def main():
     han = json.loads((s / "cer-wenflow-w2-han.json").read_text())
     cli = json.loads((s / "cer-cli.json").read_text())
     print(f"{pages} pages (A5 at 300 dpi), medians of {runs} runs.\n")
-    print("Character error rate (NFKC, whitespace and punctuation removed, Levenshtein / truth length):\n")
+    print("Character error rate (NFKC; whitespace, punctuation, symbols and controls removed; "
+          "Levenshtein / truth length):\n")
     print("| pages | characters | wenflow, defaults (layout detected, chi_tra+eng) "
           "| wenflow --ocr-languages chi_tra | tesseract CLI (layout told, chi_tra) |")
     print("|---|---|---|---|---|")

@@ -12,7 +12,7 @@
 #    chi_tra`, the CLI's models, for a like-for-like comparison;
 # 3. `tesseract PAGE stdout` with 1 and 2 processes, RUNS times each, told each page's
 #    layout (chi_tra --psm 6 horizontal, chi_tra_vert --psm 5 vertical);
-# 4. the character error rate of both against the truth (cer.py) and the markdown tables
+# 4. the character error rate of each against the truth (cer.py) and the markdown tables
 #    (report.py).
 set -euo pipefail
 WENFLOW=$(realpath "$1"); CORPUS=$2; PER_KIND=${3:-10}; RUNS=${4:-3}
@@ -27,16 +27,16 @@ export OMP_THREAD_LIMIT=1
 for f in "$S"/pages/*.png "$S"/pages/*.jpg; do ln -s "$f" "$S/scans/"; done
 
 for i in $(seq "$RUNS"); do
-  for w in 1 2; do
-    rm -rf "$S/out-w$w"
-    /usr/bin/time -f '%e %U %S %M' -o "$S/time-wenflow-w$w-$i.txt" \
-      "$WENFLOW" ingest "$S/scans" --out "$S/out-w$w" -w "$w" --no-index >"$S/summary-w$w.txt" 2>"$S/stderr-w$w.txt"
+  # name and options of each wenflow run; w2-han is told the CLI's models (chi_tra alone),
+  # for a like-for-like comparison.
+  for run in "w1:-w 1" "w2:-w 2" "w2-han:-w 2 --ocr-languages chi_tra"; do
+    name=${run%%:*}
+    rm -rf "$S/out-$name"
+    # shellcheck disable=SC2086 # the options are words
+    /usr/bin/time -f '%e %U %S %M' -o "$S/time-wenflow-$name-$i.txt" \
+      "$WENFLOW" ingest "$S/scans" --out "$S/out-$name" --no-index ${run#*:} \
+      >"$S/summary-$name.txt" 2>"$S/stderr-$name.txt"
   done
-  # The same job told the CLI's models (chi_tra alone), for a like-for-like throughput.
-  rm -rf "$S/out-w2-han"
-  /usr/bin/time -f '%e %U %S %M' -o "$S/time-wenflow-w2-han-$i.txt" \
-    "$WENFLOW" ingest "$S/scans" --out "$S/out-w2-han" -w 2 --no-index --ocr-languages chi_tra \
-    >"$S/summary-w2-han.txt" 2>"$S/stderr-w2-han.txt"
   for p in 1 2; do
     rm -rf "$S/cli-p$p"
     /usr/bin/time -f '%e %U %S %M' -o "$S/time-cli-p$p-$i.txt" \
