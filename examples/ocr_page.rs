@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Prints one tab-separated line per page: file, layout, clear, skew (degrees), blank
-//! rows, blank columns; with `--ocr` the layout read, what decided it, confidence,
+//! rows, blank columns, specks whitened; with `--ocr` the layout read, what decided it, confidence,
 //! plausibility, milliseconds and the text on one line; with `--both` the confidence and
 //! plausibility of the horizontal and of the vertical reading.
 
@@ -27,21 +27,22 @@ fn main() -> anyhow::Result<()> {
     for file in files {
         let bytes = std::fs::read(&file)?;
         for page in decode_pages(&bytes, &PageLimits::default())? {
-            let e = layout::analyse(&page);
+            let prepared = layout::prepare(&page);
+            let e = prepared.evidence;
             let mut line = format!(
-                "{file}\t{}\t{}\t{:.2}\t{:.3}\t{:.3}",
+                "{file}\t{}\t{}\t{:.2}\t{:.3}\t{:.3}\t{}",
                 e.layout.as_str(),
                 e.is_clear(),
                 e.skew_degrees,
                 e.blank_rows,
-                e.blank_cols
+                e.blank_cols,
+                prepared.specks
             );
             let Some(engine) = engine.as_mut() else {
                 println!("{line}");
                 continue;
             };
             if both {
-                let prepared = layout::prepare(&page);
                 for l in [Layout::Horizontal, Layout::Vertical] {
                     let t = engine.read(&prepared.page, l)?;
                     line += &format!("\t{}:{:.3}/{:.3}", l.as_str(), t.confidence, t.plausibility);

@@ -193,8 +193,8 @@ impl OcrEngine {
         slot.as_mut().ok_or_else(|| OperatorError::Ocr("engine not initialised".into()))
     }
 
-    /// Recognises one page, made ready first ([`layout::prepare`]: specks clear of the text
-    /// whitened, straightened when it is skewed), in the configured layout or,
+    /// Recognises one page, made ready first ([`layout::prepare`]: specks between the lines
+    /// and in the margins whitened, straightened when it is skewed), in the configured layout or,
     /// with [`LayoutChoice::Auto`], in the layout its geometry shows
     /// ([`layout::analyse`]); when the geometry is not clear, the page is read both ways and
     /// the reading that is more likely text wins ([`more_likely`]).
