@@ -141,8 +141,8 @@ impl EraArgs {
 
 #[derive(Args, Debug)]
 struct OcrArgs {
-    /// Tesseract languages for horizontal pages (traineddata names joined by +).
-    #[arg(long, default_value = "chi_tra+eng")]
+    /// Tesseract languages for horizontal pages (traineddata names joined by +; add eng, as in chi_tra+eng, for pages that mix in Latin script).
+    #[arg(long, default_value = "chi_tra")]
     ocr_languages: String,
     /// Tesseract languages for vertical pages (columns right to left).
     #[arg(long, default_value = "chi_tra_vert")]

@@ -325,6 +325,11 @@ pub struct PageRow {
     pub model: Option<String>,
     /// The page's text direction (`horizontal`, `vertical`), when OCRed.
     pub orientation: Option<String>,
+    /// What decided the direction (`option`, `geometry`, `readings`), when OCRed.
+    pub layout_by: Option<String>,
+    /// The skew the page was straightened by before OCR, in thousandths of a degree
+    /// counter-clockwise, when OCRed.
+    pub skew_millidegrees: Option<i32>,
     /// Milliseconds spent on the page.
     pub ms: u64,
     /// The document's task, for assembling it (not a column).

@@ -170,6 +170,8 @@ static PAGES: LazyLock<SchemaRef> = LazyLock::new(|| {
         utf8("engine", false),
         utf8("model", true),
         utf8("orientation", true),
+        utf8("layout_by", true),
+        Field::new("skew", DataType::Float64, true),
         Field::new("ms", DataType::Int64, false),
     ])
 });
@@ -188,6 +190,7 @@ impl TableRow for PageRow {
         let (mut confidence, mut method, mut engine) =
             (Float64Builder::with_capacity(n), StringBuilder::new(), StringBuilder::new());
         let (mut model, mut orientation, mut ms) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
+        let (mut layout_by, mut skew) = (StringBuilder::new(), Float64Builder::with_capacity(n));
         for (r, _, _) in rows {
             let r: &PageRow = r.borrow();
             doc_id.append_value(&r.doc_id);
@@ -198,6 +201,8 @@ impl TableRow for PageRow {
             engine.append_value(&r.engine);
             model.append_option(r.model.as_deref());
             orientation.append_option(r.orientation.as_deref());
+            layout_by.append_option(r.layout_by.as_deref());
+            skew.append_option(r.skew_millidegrees.map(|m| f64::from(m) / 1000.0));
             ms.append_value(i64::try_from(r.ms).unwrap_or(i64::MAX));
         }
         let columns: Vec<ArrayRef> = vec![
@@ -209,6 +214,8 @@ impl TableRow for PageRow {
             Arc::new(engine.finish()),
             Arc::new(model.finish()),
             Arc::new(orientation.finish()),
+            Arc::new(layout_by.finish()),
+            Arc::new(skew.finish()),
             Arc::new(ms.finish()),
         ];
         finish(Self::schema(), columns, rows)

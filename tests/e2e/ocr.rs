@@ -96,6 +96,48 @@ fn images_and_pdfs_become_documents_and_pages() {
     assert!(hits["total"].as_i64().is_some_and(|n| n >= 2), "{hits}");
 }
 
+/// Scans as scanners leave them (tilted 2.5°, blurred, speckled, JPEG) and pages set on a
+/// square grid: the pages table says how each page's layout was decided and by how much it
+/// was straightened, and the text comes out in reading order.
+#[test]
+fn skewed_and_gridded_scans_are_read_in_their_layout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("scans");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let files = ["page-v-skew.jpg", "page-h-skew.jpg", "page-v-grid.png", "page-h-grid.png"];
+    for f in files {
+        std::fs::copy(fixtures().join(f), input.join(f)).expect("copy");
+    }
+    let out = dir.path().join("out");
+    ingest(&[&input], &out, &["-w", "2"]);
+    let pages = sql(&out, "SELECT doc_id, text, orientation, layout_by, skew FROM pages ORDER BY doc_id");
+    let expected = [
+        ("page-h-grid.png", "horizontal", "readings", 0.0),
+        ("page-h-skew.jpg", "horizontal", "geometry", -2.5),
+        ("page-v-grid.png", "vertical", "readings", 0.0),
+        ("page-v-skew.jpg", "vertical", "geometry", 2.5),
+    ];
+    assert_eq!(pages.len(), expected.len(), "{pages:?}");
+    for (p, (id, orientation, by, skew)) in pages.iter().zip(expected) {
+        assert_eq!(
+            (p["doc_id"].as_str(), p["orientation"].as_str(), p["layout_by"].as_str()),
+            (Some(id), Some(orientation), Some(by))
+        );
+        let straightened = p["skew"].as_f64().unwrap_or(f64::NAN);
+        assert!((straightened - skew).abs() <= 0.2, "{id}: straightened by {straightened}");
+        let truth = std::fs::read_to_string(fixtures().join(id.replace(".jpg", ".txt").replace(".png", ".txt")))
+            .expect("truth");
+        let a = agreement(p["text"].as_str().unwrap_or_default(), &truth);
+        assert!(a >= 0.8, "{id}: {a:.2} of the characters right: {}", p["text"]);
+    }
+    // Told the layout, the engine reads every page that way and says so.
+    let told = dir.path().join("told");
+    ingest(&[&input], &told, &["--ocr-layout", "vertical"]);
+    let by = sql(&told, "SELECT DISTINCT orientation, layout_by FROM pages");
+    assert_eq!(by.len(), 1, "{by:?}");
+    assert_eq!((by[0]["orientation"].as_str(), by[0]["layout_by"].as_str()), (Some("vertical"), Some("option")));
+}
+
 #[test]
 fn hostile_and_broken_files_become_failures() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -114,6 +114,8 @@ fn read_page(task: &PageTask, settings: &OcrSettings, ocr: &mut Option<OcrProces
                     engine: "pdftotext".into(),
                     model: None,
                     orientation: None,
+                    layout_by: None,
+                    skew_millidegrees: None,
                     ms: started.elapsed().as_millis() as u64,
                     task: task.clone(),
                 });
@@ -136,6 +138,8 @@ fn read_page(task: &PageTask, settings: &OcrSettings, ocr: &mut Option<OcrProces
         engine: text.engine,
         model: Some(text.model),
         orientation: Some(text.layout.as_str().to_owned()),
+        layout_by: Some(text.layout_by.as_str().to_owned()),
+        skew_millidegrees: Some((text.skew_degrees * 1000.0).round() as i32),
         ms: started.elapsed().as_millis() as u64,
         task: task.clone(),
     })
@@ -228,6 +232,8 @@ mod tests {
             engine: "tesseract 5.3.0".into(),
             model: None,
             orientation: None,
+            layout_by: None,
+            skew_millidegrees: None,
             ms: 1,
             task: PageTask {
                 doc_id: "scan.pdf".into(),

@@ -3,8 +3,10 @@
 //! Two Tesseract instances at most, each initialised on first use (loading a Chinese
 //! model takes a fraction of a second, recognising a page several tenths): one for
 //! horizontal pages (`languages`, page segmentation "single block") and one for vertical
-//! pages (`vertical_languages`, "single block of vertical text"). The layout of each
-//! page is detected ([`layout::detect`](super::layout::detect)) unless configured.
+//! pages (`vertical_languages`, "single block of vertical text"). Each page is
+//! straightened first when it is skewed, and its layout is taken from its geometry
+//! ([`layout::analyse`]) unless configured; a page whose geometry is not clear is read
+//! both ways, and the reading more likely to be text is kept.
 //!
 //! Tesseract links OpenMP; run it with `OMP_THREAD_LIMIT=1` (measured: 0.37 s per A4 page
 //! instead of 2.6 s, because the workers already use every core).
@@ -17,7 +19,8 @@ use tesseract::PageSegMode;
 use tesseract::plumbing::TessBaseApi;
 
 use super::decode::GrayPage;
-use super::layout::{Layout, detect};
+use super::layout::{self, Layout};
+use super::plausibility::plausibility;
 use crate::error::{OperatorError, Result};
 
 /// Which layout pages are read in.
@@ -50,7 +53,8 @@ impl LayoutChoice {
 /// OCR options.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OcrConfig {
-    /// Tesseract languages for horizontal pages.
+    /// Tesseract languages for horizontal pages: `chi_tra`; `chi_tra+eng` for pages that mix
+    /// in Latin script, at twice the time per page and more errors on Han text (bench/RESULTS.md).
     pub languages: String,
     /// Tesseract languages for vertical pages.
     pub vertical_languages: String,
@@ -65,11 +69,33 @@ pub struct OcrConfig {
 impl Default for OcrConfig {
     fn default() -> Self {
         OcrConfig {
-            languages: "chi_tra+eng".into(),
+            languages: "chi_tra".into(),
             vertical_languages: "chi_tra_vert".into(),
             layout: LayoutChoice::Auto,
             dpi: 300,
             tessdata: None,
+        }
+    }
+}
+
+/// What decided a page's layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LayoutBy {
+    /// `--ocr-layout horizontal` or `vertical`.
+    Option,
+    /// The page's geometry was clear ([`layout::LayoutEvidence::is_clear`]).
+    Geometry,
+    /// The page was read both ways and the more likely text kept ([`more_likely`]).
+    Readings,
+}
+
+impl LayoutBy {
+    /// The name stored in the `pages` table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayoutBy::Option => "option",
+            LayoutBy::Geometry => "geometry",
+            LayoutBy::Readings => "readings",
         }
     }
 }
@@ -83,6 +109,14 @@ pub struct PageText {
     pub confidence: f64,
     /// The layout the page was read in.
     pub layout: Layout,
+    /// What decided the layout.
+    pub layout_by: LayoutBy,
+    /// The skew the page was straightened by before reading, degrees counter-clockwise
+    /// (0 when it was straight enough).
+    pub skew_degrees: f64,
+    /// The share of the text's adjacent Han pairs that classical Chinese uses
+    /// ([`plausibility`]).
+    pub plausibility: f64,
     /// The engine and its version, e.g. `tesseract 5.3.0`.
     pub engine: String,
     /// The languages (models) used.
@@ -159,33 +193,51 @@ impl OcrEngine {
         slot.as_mut().ok_or_else(|| OperatorError::Ocr("engine not initialised".into()))
     }
 
-    /// Recognises one page. A horizontal page read with Latin-script models among
-    /// Chinese ones (`chi_tra+eng`) whose text is mostly Han but holds a line of Latin
-    /// words and no Han is read again with the Chinese models alone: Tesseract's
+    /// Recognises one page, made ready first ([`layout::prepare`]: specks clear of the text
+    /// whitened, straightened when it is skewed), in the configured layout or,
+    /// with [`LayoutChoice::Auto`], in the layout its geometry shows
+    /// ([`layout::analyse`]); when the geometry is not clear, the page is read both ways and
+    /// the reading that is more likely text wins ([`more_likely`]).
+    pub fn recognize(&mut self, page: &GrayPage) -> Result<PageText> {
+        let started = Instant::now();
+        let prepared = layout::prepare(page);
+        let (page, evidence) = (prepared.page.as_ref(), prepared.evidence);
+        let (mut text, decided_by) = match self.config.layout {
+            LayoutChoice::Horizontal => (self.read(page, Layout::Horizontal)?, LayoutBy::Option),
+            LayoutChoice::Vertical => (self.read(page, Layout::Vertical)?, LayoutBy::Option),
+            LayoutChoice::Auto if evidence.is_clear() => (self.read(page, evidence.layout)?, LayoutBy::Geometry),
+            LayoutChoice::Auto => {
+                let lean = self.read(page, evidence.layout)?;
+                let other = self.read(page, evidence.layout.other())?;
+                (more_likely(lean, other), LayoutBy::Readings)
+            }
+        };
+        text.skew_degrees = prepared.straightened_by;
+        text.layout_by = decided_by;
+        text.ms = started.elapsed().as_millis() as u64;
+        Ok(text)
+    }
+
+    /// Reads `page` in `layout`, as it is. A horizontal page read with Latin-script
+    /// models among Chinese ones (`chi_tra+eng`) whose text is mostly Han but holds a line
+    /// of Latin words and no Han is read again with the Chinese models alone: Tesseract's
     /// multi-language choice flips a whole line of Chinese to English letters on some
     /// images (measured on the fixtures: one grey level of JPEG noise does it); the
     /// reading with the higher confidence is kept.
-    pub fn recognize(&mut self, page: &GrayPage) -> Result<PageText> {
-        let first = self.recognize_with(page, None)?;
+    pub fn read(&mut self, page: &GrayPage, layout: Layout) -> Result<PageText> {
+        let first = self.recognize_with(page, Instance::of(layout))?;
         let han = han_languages(&self.config.languages);
-        if first.layout == Layout::Horizontal && han != self.config.languages && has_latin_line_in_han(&first.text) {
-            let second = self.recognize_with(page, Some(Instance::HanOnly))?;
-            if second.confidence >= first.confidence {
-                return Ok(PageText { ms: first.ms + second.ms, ..second });
-            }
-            return Ok(PageText { ms: first.ms + second.ms, ..first });
+        if layout == Layout::Horizontal && han != self.config.languages && has_latin_line_in_han(&first.text) {
+            let second = self.recognize_with(page, Instance::HanOnly)?;
+            let ms = first.ms + second.ms;
+            let kept = if second.confidence >= first.confidence { second } else { first };
+            return Ok(PageText { ms, ..kept });
         }
         Ok(first)
     }
 
-    fn recognize_with(&mut self, page: &GrayPage, force: Option<Instance>) -> Result<PageText> {
-        let layout = match self.config.layout {
-            LayoutChoice::Auto => detect(page),
-            LayoutChoice::Horizontal => Layout::Horizontal,
-            LayoutChoice::Vertical => Layout::Vertical,
-        };
+    fn recognize_with(&mut self, page: &GrayPage, which: Instance) -> Result<PageText> {
         let dpi = self.config.dpi as i32;
-        let which = force.unwrap_or(Instance::of(layout));
         let model = match which {
             Instance::Horizontal => self.config.languages.clone(),
             Instance::Vertical => self.config.vertical_languages.clone(),
@@ -201,18 +253,37 @@ impl OcrEngine {
         api.set_source_resolution(dpi);
         api.recognize().map_err(|_| OperatorError::Ocr("Tesseract failed to recognise the page".into()))?;
         let text = api.get_utf8_text().map_err(|_| OperatorError::Ocr("Tesseract returned no text".into()))?;
-        let text = text.as_ref().to_string_lossy().into_owned();
+        let text = tidy(&text.as_ref().to_string_lossy());
         let confidence = f64::from(api.mean_text_conf().clamp(0, 100)) / 100.0;
         Ok(PageText {
-            text: tidy(&text),
+            plausibility: plausibility(&text),
+            text,
             confidence,
-            layout,
+            layout: which.layout(),
+            layout_by: LayoutBy::Option,
+            skew_degrees: 0.0,
             engine: tesseract_version(),
             model,
             ms: started.elapsed().as_millis() as u64,
         })
     }
 }
+
+/// Of two readings of one page in different layouts, `lean` (the layout the geometry
+/// leaned to) and `other`, the one more likely to be text: `other` only when its share of
+/// collocations ([`plausibility`]) is higher by [`PLAUSIBILITY_MARGIN`]. A page read
+/// across its lines still gives each character right (CJK glyphs stand upright both
+/// ways) but in transposed order, whose pairs are no collocations. Tesseract's confidence
+/// does not tell them apart: measured on rendered pages, the transposed reading is as
+/// confident as the right one, or more.
+pub fn more_likely(lean: PageText, other: PageText) -> PageText {
+    let ms = lean.ms + other.ms;
+    let kept = if other.plausibility > lean.plausibility + PLAUSIBILITY_MARGIN { other } else { lean };
+    PageText { ms, ..kept }
+}
+
+/// How much more plausible the reading against the geometry's lean must be to win.
+const PLAUSIBILITY_MARGIN: f64 = 0.02;
 
 /// A Tesseract instance of the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,6 +298,13 @@ impl Instance {
         match layout {
             Layout::Horizontal => Instance::Horizontal,
             Layout::Vertical => Instance::Vertical,
+        }
+    }
+
+    fn layout(self) -> Layout {
+        match self {
+            Instance::Horizontal | Instance::HanOnly => Layout::Horizontal,
+            Instance::Vertical => Layout::Vertical,
         }
     }
 }
@@ -303,7 +381,10 @@ mod tests {
     /// unless the page is read again with `chi_tra` alone.
     #[test]
     fn a_flipped_line_is_read_again_with_the_chinese_model() {
-        let mut engine = OcrEngine::new(OcrConfig::default());
+        let config = OcrConfig { languages: "chi_tra+eng".into(), ..OcrConfig::default() };
+        let mut engine = OcrEngine::new(config);
+        let first = engine.recognize_with(&page("page-h.jpg"), Instance::Horizontal).expect("jpeg");
+        assert!(has_latin_line_in_han(&first.text), "the fixture still flips a line: {:?}", first.text);
         let t = engine.recognize(&page("page-h.jpg")).expect("jpeg");
         assert!(!has_latin_line_in_han(&t.text), "{:?}", t.text);
         assert!(t.text.contains("低頭"), "{:?}", t.text);
@@ -336,6 +417,55 @@ mod tests {
         assert!(got.starts_with("春眠不覺曉"), "the first column first: {got:?}");
         // The same engine again: reused, same answer.
         assert_eq!(engine.recognize(&page("page-h.png")).expect("again").text, h.text);
+    }
+
+    /// The share of `want`'s characters that `got` has in the same order (1 − CER, roughly):
+    /// the longest common subsequence over the length of `want`.
+    fn recall(got: &str, want: &str) -> f64 {
+        let (a, b): (Vec<char>, Vec<char>) =
+            (got.chars().filter(|c| crate::clean::is_han(*c)).collect(), want.chars().collect());
+        let mut row = vec![0usize; b.len() + 1];
+        for ca in &a {
+            let mut prev = 0;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = if ca == cb { prev + 1 } else { row[j + 1].max(row[j]) };
+                prev = cur;
+            }
+        }
+        row[b.len()] as f64 / b.len().max(1) as f64
+    }
+
+    fn truth(name: &str) -> String {
+        String::from_utf8_lossy(&crate::ocr::fixtures::bytes(name)).replace('\n', "")
+    }
+
+    /// Scans tilted by 2.5°, blurred, speckled and JPEG-compressed are straightened,
+    /// despeckled and read in the layout their geometry shows.
+    #[test]
+    fn skewed_speckled_scans_are_read_in_their_layout() {
+        let mut engine = OcrEngine::new(OcrConfig::default());
+        for (name, layout, skew) in [("page-v-skew", Layout::Vertical, 2.5), ("page-h-skew", Layout::Horizontal, -2.5)]
+        {
+            let t = engine.recognize(&page(&format!("{name}.jpg"))).expect("scan");
+            assert_eq!((t.layout, t.layout_by), (layout, LayoutBy::Geometry), "{name}");
+            assert!((t.skew_degrees - skew).abs() <= 0.15, "{name}: straightened by {}", t.skew_degrees);
+            let r = recall(&t.text, &truth(&format!("{name}.txt")));
+            assert!(r >= 0.85, "{name}: {r:.3} of the characters in order: {:?}", t.text);
+        }
+    }
+
+    /// Text on a square grid gives the geometry nothing to go by: the page is read both
+    /// ways and the reading whose character pairs are collocations wins, either way round.
+    #[test]
+    fn square_grids_are_decided_by_reading_both_ways() {
+        let mut engine = OcrEngine::new(OcrConfig::default());
+        for (name, layout) in [("page-v-grid", Layout::Vertical), ("page-h-grid", Layout::Horizontal)] {
+            let t = engine.recognize(&page(&format!("{name}.png"))).expect("grid");
+            assert_eq!((t.layout, t.layout_by), (layout, LayoutBy::Readings), "{name}: {:?}", t.text);
+            let r = recall(&t.text, &truth(&format!("{name}.txt")));
+            assert!(r >= 0.85, "{name}: {r:.3} of the characters in order: {:?}", t.text);
+        }
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //!
 //! - [`decode`]: the format of a file by its magic bytes; PNG, JPEG and (multi-page) TIFF
 //!   decoded to grey pages with [`PageLimits`](decode::PageLimits) checked first.
-//! - [`layout`]: horizontal or vertical text, from the page's blank rows and columns.
+//! - [`ink`]: the ink of a page in blobs (glyphs, specks, rules); specks whitened, pages
+//!   rotated.
+//! - [`layout`]: the skew of a page and whether its text is horizontal or vertical, from
+//!   its blank rows and columns once straightened; the page made ready for OCR.
+//! - [`plausibility`]: how much a reading looks like Chinese text (a bigram model).
 //! - [`engine`]: one worker's Tesseract instances, reused for every page, and the tidying
 //!   of what Tesseract returns.
 //! - [`pdf`]: PDF pages through poppler: page count, text layer, rendering.
@@ -12,15 +16,17 @@
 pub mod dataflow;
 pub mod decode;
 pub mod engine;
+pub mod ink;
 pub mod layout;
 pub mod pdf;
+pub mod plausibility;
 mod proc;
 pub mod worker;
 
 pub use dataflow::{OcrSettings, documents_of_pages, expand_pages, read_pages};
 pub use decode::{Format, GrayPage, PageLimits, count_pages, decode_page, decode_pages, sniff};
-pub use engine::{LayoutChoice, OcrConfig, OcrEngine, PageText, tesseract_version};
-pub use layout::Layout;
+pub use engine::{LayoutBy, LayoutChoice, OcrConfig, OcrEngine, PageText, tesseract_version};
+pub use layout::{Layout, LayoutEvidence};
 pub use worker::{OcrProcess, serve};
 
 /// Test helpers: the fixtures of `tests/fixtures/ocr/`.
