@@ -128,7 +128,7 @@ struct IngestCli {
 
 #[derive(Args, Debug)]
 struct EraArgs {
-    /// Realms whose regimes an era name is read against: china, japan, korea, a comma-separated list, or all. Another realm's regime is still read when the text names it (日本, 倭, 朝鮮, 高麗 …, or one of its rulers) in front of the era or nearby, or the document's dynasty is that regime.
+    /// Realms whose regimes an era name is read against: china, japan, korea, a comma-separated list, or all. Another realm's regime is still read when the text names it (日本, 倭, 朝鮮, 高麗 …, or one of its rulers) in front of the era, or the document's dynasty is that regime; named within 40 characters, it is read beside the Chinese one.
     #[arg(long, default_value = "china")]
     era_regimes: String,
 }

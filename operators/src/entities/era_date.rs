@@ -13,7 +13,8 @@
 //!    dynasty is that regime. An era name only out-of-scope regimes used (明治) is no date;
 //! 3. a sexagenary year written after it;
 //! 4. the document's dynasty;
-//! 5. dynasty names, then 6. ruler names, within [`NEARBY`] characters.
+//! 5. dynasty names, then 6. ruler names, within [`NEARBY`] characters (a regime outside the
+//!    scope named nearby adds its readings but does not rule out the scope's).
 //!
 //! What stays unresolved is reported with every candidate year and marked ambiguous — never
 //! guessed. The entities extractor then narrows such dates by the lifetimes of persons named
@@ -345,7 +346,14 @@ pub fn find_era_dates(text: &str, doc: &DocContext<'_>, options: &EntityOptions)
             narrow(&mut candidates, &|r| ids.contains(&table.eras[r].dyn_id));
         }
         if years(&candidates).len() > 1 {
-            narrow(&mut candidates, &|r| near().dynasties.contains(&table.eras[r].dyn_id));
+            // A regime named nearby keeps its own readings. A regime of a realm outside the
+            // scope, named nearby only, adds its readings without ruling out the scope's: a
+            // Chinese chronicle dates a Japanese embassy by its own eras (元和元年，日本國使來
+            // is as likely 唐's 806 as 日本's 1615), so the date stays ambiguous.
+            let scope = options.era_regimes;
+            let named = |r: usize| near().dynasties.contains(&table.eras[r].dyn_id);
+            let scope_named = candidates.iter().any(|&r| scope.contains(table.eras[r].realm) && named(r));
+            narrow(&mut candidates, &|r| named(r) || (!scope_named && scope.contains(table.eras[r].realm)));
         }
         if years(&candidates).len() > 1 {
             narrow(&mut candidates, &|r| near().rulers.contains(&table.eras[r].ruler_id));
@@ -453,7 +461,11 @@ mod tests {
         // A regime or realm named nearby.
         let d = one("其書流傳日本，據慶安五年刻本", None);
         assert_eq!((d.years.clone(), d.text.as_str()), (vec![1652], "慶安五年"));
-        assert_eq!(one("倭國使來，元和元年", None).years, vec![1615]);
+        // Named nearby, another realm's regime adds its reading to the scope's: ambiguous.
+        let d = one("倭國使來，元和元年", None);
+        assert_eq!((d.years.clone(), d.ambiguous), (vec![84, 806, 1615], true));
+        assert_eq!(one("嘉慶元年，日本使來", None).years, vec![1387, 1796]);
+        assert_eq!(dates("嘉慶元年，日本使來", None, "all")[0].years, vec![1387], "in scope, a name nearby decides");
         // The document's dynasty.
         assert_eq!(one("元和元年", Some("日本")).years, vec![1615]);
         assert_eq!(one("明治元年", Some("日本")).years, vec![1868]);

@@ -146,8 +146,9 @@ pub struct EntityOptions {
     /// The realms whose regimes an era name is read against when the text names no regime.
     /// Default: China alone, so that 永樂元年 in a Chinese text is 1403 (明), not also 391
     /// (高句麗), and 明治 or 慶長 (Japanese only) give no date. A regime outside these realms
-    /// is still read when the text names it, or a ruler of it, in front of the era or within
-    /// a few sentences, or when the document's dynasty is that regime (日本, 倭, 朝鮮, 高麗 …).
+    /// is still read when the text names it, or a ruler of it, in front of the era, or when the
+    /// document's dynasty is that regime (日本, 倭, 朝鮮, 高麗 …); named within a few sentences,
+    /// it is read beside the regimes of these realms.
     pub era_regimes: Realms,
 }
 
