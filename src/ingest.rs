@@ -19,7 +19,7 @@ use wenflow_engine::sink::CommitMsg;
 use wenflow_index::{EpochChanges, IndexLayout, IndexTarget, MergeMode};
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
-use wenflow_operators::entities::Gazetteer;
+use wenflow_operators::entities::{EntityOptions, Extractor, Gazetteer};
 use wenflow_operators::ocr::OcrSettings;
 
 use crate::pipeline::{self, Operators, SinkTargets};
@@ -45,6 +45,8 @@ pub struct IngestArgs {
     pub dedup: DedupConfig,
     /// User gazetteers for entity extraction.
     pub gazetteers: Vec<PathBuf>,
+    /// Entity options (which realms' regimes era names are read against).
+    pub entities: EntityOptions,
     /// Build the full-text index under `<out>/index`.
     pub index: bool,
     /// Page decoding and OCR options.
@@ -59,7 +61,7 @@ const PARK: Duration = Duration::from_millis(5);
 fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<String> {
     // The OCR options change the output; the worker program does not.
     let ocr = (&args.ocr.config, &args.ocr.limits);
-    let mut key = serde_json::to_string(&(&args.source, &args.clean, &args.dedup, ocr))?;
+    let mut key = serde_json::to_string(&(&args.source, &args.clean, &args.dedup, ocr, &args.entities))?;
     for g in &args.gazetteers {
         let bytes = std::fs::read(g).with_context(|| format!("reading gazetteer {}", g.display()))?;
         key.push_str(&format!("\ngazetteer|{}|{:016x}", g.display(), xxhash_rust::xxh3::xxh3_64(&bytes)));
@@ -127,7 +129,10 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let operators = Operators {
         clean: Arc::new(args.clean.clone()),
         dedup: Arc::new(args.dedup.clone()),
-        gazetteer: Gazetteer::with_user_files(&args.gazetteers).context("loading gazetteers")?,
+        entities: Arc::new(Extractor::new(
+            Gazetteer::with_user_files(&args.gazetteers).context("loading gazetteers")?,
+            args.entities.clone(),
+        )),
         ocr: Arc::new(args.ocr.clone()),
     };
     let job_id = match &args.job_id {
@@ -196,6 +201,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             "clean": args.clean,
             "dedup": args.dedup,
             "gazetteers": args.gazetteers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "entities": args.entities,
             "ocr": { "config": args.ocr.config, "limits": args.ocr.limits },
             "index": args.index,
             "workers": args.cluster.workers,

@@ -15,6 +15,7 @@ use wenflow_operators::clean::{CleanConfig, PiiPolicies, PunctuationStyle, Quali
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::dedup::minhash::MinHashConfig;
 use wenflow_operators::dedup::near::Verify;
+use wenflow_operators::entities::{EntityOptions, Realms};
 use wenflow_operators::ocr::{LayoutChoice, OcrConfig, OcrSettings, PageLimits};
 use wenflow_queries::OutputFormat;
 
@@ -53,12 +54,17 @@ struct EntitiesCli {
     /// The dynasty of the document the passage comes from, used to resolve reused eras.
     #[arg(long)]
     dynasty: Option<String>,
+    /// The author of the document: a date the passage leaves ambiguous is read within the author's lifetime when known.
+    #[arg(long)]
+    author: Option<String>,
     /// table or json.
     #[arg(long, default_value = "table")]
     format: String,
-    /// A user gazetteer: tab-separated `KIND name [norm]` lines (repeatable).
+    /// A user gazetteer: tab-separated `KIND name [norm [lifetime]]` lines, the lifetime (712-770, ?-989) for PERSON lines (repeatable).
     #[arg(long)]
     gazetteer: Vec<PathBuf>,
+    #[command(flatten)]
+    era: EraArgs,
     /// Match the passage as given, without cleaning it first.
     #[arg(long)]
     raw: bool,
@@ -108,14 +114,29 @@ struct IngestCli {
     clean: CleanArgs,
     #[command(flatten)]
     dedup: DedupArgs,
-    /// A user gazetteer for entity extraction: tab-separated `KIND name [norm]` lines, KIND one of PERSON, PLACE, OFFICE, DYNASTY, RULER (repeatable).
+    /// A user gazetteer for entity extraction: tab-separated `KIND name [norm [lifetime]]` lines, KIND one of PERSON, PLACE, OFFICE, DYNASTY, RULER; the lifetime (712-770, ?-989) for PERSON lines (repeatable).
     #[arg(long)]
     gazetteer: Vec<PathBuf>,
+    #[command(flatten)]
+    era: EraArgs,
     /// Do not build the full-text index under <out>/index (a later run without this flag builds it from the tables).
     #[arg(long)]
     no_index: bool,
     #[command(flatten)]
     ocr: OcrArgs,
+}
+
+#[derive(Args, Debug)]
+struct EraArgs {
+    /// Realms whose regimes an era name is read against: china, japan, korea, a comma-separated list, or all. Another realm's regime is still read when the text names it (日本, 倭, 朝鮮, 高麗 …, or one of its rulers) in front of the era, or the document's dynasty is that regime; named within 40 characters, it is read beside the Chinese one.
+    #[arg(long, default_value = "china")]
+    era_regimes: String,
+}
+
+impl EraArgs {
+    fn options(&self) -> anyhow::Result<EntityOptions> {
+        Ok(EntityOptions { era_regimes: Realms::parse(&self.era_regimes)? })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -345,6 +366,7 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
         clean: a.clean.config()?,
         dedup: a.dedup.config()?,
         gazetteers: a.gazetteer,
+        entities: a.era.options()?,
         index: !a.no_index,
         ocr: a.ocr.settings()?,
     })
@@ -378,9 +400,10 @@ fn sql(a: SqlCli) -> anyhow::Result<i32> {
 
 fn entities(a: EntitiesCli) -> anyhow::Result<i32> {
     use wenflow_operators::{clean, entities};
-    let gazetteer = entities::Gazetteer::with_user_files(&a.gazetteer)?;
+    let extractor = entities::Extractor::new(entities::Gazetteer::with_user_files(&a.gazetteer)?, a.era.options()?);
     let text = if a.raw { a.text.clone() } else { clean::clean_text(&a.text, true) };
-    let found = entities::find_entities(&text, a.dynasty.as_deref(), &gazetteer);
+    let doc = entities::DocContext { dynasty: a.dynasty.as_deref(), author: a.author.as_deref() };
+    let found = extractor.mentions(&text, &doc);
     match a.format.as_str() {
         "json" => {
             let rows: Vec<serde_json::Value> = found

@@ -34,7 +34,7 @@ use wenflow_engine::{
 use wenflow_index::IndexTarget;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
-use wenflow_operators::entities::Gazetteer;
+use wenflow_operators::entities::Extractor;
 use wenflow_operators::ocr::OcrSettings;
 use wenflow_operators::{clean, dedup, entities, ocr};
 
@@ -43,8 +43,8 @@ use wenflow_operators::{clean, dedup, entities, ocr};
 pub struct Operators {
     /// Clean stage options.
     pub clean: Arc<CleanConfig>,
-    /// Names for entity extraction.
-    pub gazetteer: Arc<Gazetteer>,
+    /// Entity extraction: names and options.
+    pub entities: Arc<Extractor>,
     /// Duplicate detection options.
     pub dedup: Arc<DedupConfig>,
     /// Page decoding and OCR options.
@@ -101,7 +101,7 @@ pub fn build(
     let (cleaned, changes, filtered) = clean::clean(read.concat(page_docs), operators.clean.clone());
     let (documents, id_conflicts) = resolve_ids(cleaned.concat(restored));
     let duplicates = dedup::duplicates(documents.clone(), operators.dedup.clone());
-    let mentions = entities::entities(documents.clone(), operators.gazetteer.clone()).concat(restored_entities);
+    let mentions = entities::entities(documents.clone(), operators.entities.clone()).concat(restored_entities);
     let counts = entities::entity_counts(mentions.clone());
     let failures = read_failures.concat(filtered).concat(id_conflicts).concat(decode_failures).concat(page_failures);
 

@@ -237,7 +237,7 @@ fn main() -> anyhow::Result<()> {
 /// The clean stage and the era-date recogniser alone, on one core, over every text.
 fn operators_per_core(jsonl: &Path, runs: usize) -> anyhow::Result<()> {
     use wenflow_operators::clean::{CleanConfig, clean_document, content_hash};
-    use wenflow_operators::entities::{Gazetteer, find_entities};
+    use wenflow_operators::entities::{DocContext, Extractor};
     let texts: Vec<String> = std::fs::read_to_string(jsonl)?
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -256,7 +256,7 @@ fn operators_per_core(jsonl: &Path, runs: usize) -> anyhow::Result<()> {
     };
     let config = CleanConfig::default();
     // Tables and automata are built once per process; build them before timing.
-    let gazetteer = Gazetteer::builtin();
+    let extractor = Extractor::builtin();
     let _ = clean_document("乾祐三年", false, &config);
     let (clean_s, changed) = time(&|| {
         texts
@@ -269,7 +269,8 @@ fn operators_per_core(jsonl: &Path, runs: usize) -> anyhow::Result<()> {
             .count()
     });
     let clean: Vec<String> = texts.iter().map(|t| clean_document(t, false, &config).text).collect();
-    let (entities_s, mentions) = time(&|| clean.iter().map(|t| find_entities(t, None, &gazetteer).len()).sum());
+    let (entities_s, mentions) =
+        time(&|| clean.iter().map(|t| extractor.mentions(t, &DocContext::default()).len()).sum());
     println!("\n| operator, one core, {mb:.1} MB of text | wall (median of {runs}) | MB/s | output |");
     println!("|---|---|---|---|");
     println!(

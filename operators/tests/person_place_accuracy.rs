@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use wenflow_engine::EntityKind;
 use wenflow_operators::clean::clean_text;
-use wenflow_operators::entities::{Gazetteer, find_entities};
+use wenflow_operators::entities::{DocContext, Extractor};
 
 const SET: &str = include_str!("data/person_place.jsonl");
 
@@ -37,7 +37,7 @@ fn dynasty_of(collection: &str) -> Option<&'static str> {
 #[test]
 fn person_and_place_precision_and_recall() {
     let verbose = std::env::var_os("WENFLOW_EVAL_VERBOSE").is_some();
-    let gazetteer = Gazetteer::builtin();
+    let extractor = Extractor::builtin();
     let kinds = [EntityKind::Person, EntityKind::Place];
     let mut tallies: Vec<Tally> = kinds.iter().map(|_| Tally::default()).collect();
     let mut passages = 0;
@@ -47,7 +47,7 @@ fn person_and_place_precision_and_recall() {
         let clean = clean_text(text, false);
         assert_eq!(clean.chars().count(), text.chars().count(), "cleaning changed the length of {text}");
         let dynasty = dynasty_of(record["collection"].as_str().unwrap_or_default());
-        let found = find_entities(&clean, dynasty, &gazetteer);
+        let found = extractor.mentions(&clean, &DocContext { dynasty, author: None });
         passages += 1;
         for (k, kind) in kinds.iter().enumerate() {
             let gold: BTreeSet<(usize, usize)> = record["mentions"]

@@ -5,15 +5,22 @@ listed in ARCHITECTURE §4, and derives simplified spellings from Unihan's
 kSimplifiedVariant (Debian `unicode-data`, Unicode license) instead of sanmiao's own
 simplified column (which has 宣德→亘德, 乾隆→干隆).
 
+It also adds what wenflow needs beyond the source tables: the realm of each regime (china,
+japan, korea; from sanmiao's calendar streams), ruler titles derived from the canonical
+names, a short list of other names of rulers and regimes (`RULER_ALIASES`,
+`DYNASTY_ALIASES`), and fixes of wrong dynasty tags (`DYNASTY_TAG_FIXES`).
+
 Usage:  python3 scripts/data/build_eras.py [--sanmiao WHEEL_OR_DIR] [--out operators/data/eras]
 Without --sanmiao it runs `pip download sanmiao==0.2.12 --no-deps` into a temporary folder.
 Needs /usr/share/unicode/Unihan_Variants.txt.bz2 (apt-get install unicode-data).
 """
 import argparse
 import bz2
+import collections
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +47,46 @@ FIXES = {
 ALIASES = {
     ("唐", "大和"): ["太和"],
 }
+
+# sanmiao's calendar streams (`cal_stream` of its dynasty table): 4 is Japan, 5 to 8 the
+# Korean states; 1 to 3 and empty are Chinese. A regime's realm says which regimes an era
+# name is read against by default (wenflow reads Chinese corpora: china). sanmiao 0.2.12 has
+# no Vietnamese eras; a Vietnamese table would add the realm `vietnam`.
+REALMS = {"4": "japan", "5": "korea", "6": "korea", "7": "korea", "8": "korea"}
+
+# sanmiao's dynasty tags that point at the wrong regime: (name, dyn_id given) -> (right
+# dyn_id, why). 百濟 (18 BC-660) and 高句麗 (37 BC-668) are the old kingdoms; the tags sent
+# them to 後百濟 (900-936) and 後高句麗 (901-918).
+DYNASTY_TAG_FIXES = {
+    ("百濟", "139"): ("135", "百濟 is the kingdom of 18 BC-660 (dyn 135), not 後百濟 (139)"),
+    ("高句麗", "140"): ("134", "高句麗 is the kingdom of 37 BC-668 (dyn 134), not 後高句麗 (140)"),
+}
+
+# Names texts use for a regime that sanmiao's tags lack (wenflow's own): name -> (dyn_id, why).
+DYNASTY_ALIASES = {
+    "倭": ("133", "the Chinese histories' name of Japan (倭國, 倭王)"),
+    "倭國": ("133", "the Chinese histories' name of Japan"),
+    "高麗": ("134", "Chinese texts of the Sui and Tang call 高句麗 高麗 (隋書 高麗傳, 征高麗); "
+                  "sanmiao tags 高麗 as the later kingdom (918-1392) only"),
+}
+
+# Other names of rulers that sanmiao's ruler tags lack (wenflow's own, each a standard name
+# of that ruler): ruler_id -> [(name, identifies the ruler alone)]. A name that identifies
+# the ruler alone (建文帝, 溥儀) is also a RULER name of the gazetteer; the others (惠宗,
+# 明皇) only resolve a date written after them (元惠宗至元三年).
+RULER_ALIASES = {
+    "15353": [("惠宗", False)],  # 元順帝 妥懽帖睦爾: 惠宗 is the temple name the 北元 gave him
+    "15355": [("建文帝", True), ("惠宗", False)],  # 明 建文 朱允炆: 南明 gave the temple name 惠宗
+    "15360": [("景帝", False), ("景泰帝", True)],  # 明 代宗 朱祁鈺 (景泰)
+    "4151": [("明皇", False), ("唐明皇", False)],  # 唐 玄宗 李隆基 (唐明皇 is a PERSON of the author lists too)
+    "10187": [("則天", False), ("武后", False), ("則天皇后", False)],  # 武周 聖神皇帝 武曌
+    "15381": [("宣統帝", True), ("溥儀", True)],  # 清 宣統 愛新覺羅溥儀
+    "3729": [("後主", False)],  # 蜀漢 後主 劉禪 (建興, 延熙, 景耀, 炎興)
+}
+# A title derived from a canonical name (順帝 from 順帝妥懽帖睦爾): the name's beginning up to
+# its first 帝, 宗 or 祖, two to four characters. 皇帝 alone is no title.
+TITLE = re.compile(r"^(.{1,3}?[帝宗祖])")
+NOT_TITLES = {"皇帝"}
 
 # Rows whose years are right (checked against the standard chronology) but whose Julian
 # day numbers are not: the day numbers are dropped from the output.
@@ -169,16 +216,77 @@ def main():
     dyn_rows = [{
         "dyn_id": d["dyn_id"], "dynasty": d["dyn_name"], "dynasty_simplified": simplify(d["dyn_name"], simp),
         "first_year": intish(d["dyn_start_year"]), "last_year": intish(d["dyn_end_year"]), "part_of": intish(d["part_of"]),
+        "realm": REALMS.get(intish(d["cal_stream"]), "china"),
     } for d in dynasties.values()]
+    realm = {d["dyn_id"]: d["realm"] for d in dyn_rows}
+    mixed = [e["era"] for e in eras if REALMS.get(e["cal_stream"], "china") != realm[e["dyn_id"]]]
+    if mixed:
+        sys.exit(f"eras whose calendar stream is of another realm than their regime's: {mixed[:10]}")
     write(os.path.join(a.out, "dynasties.tsv"), dyn_rows)
-    tags = [{"name": t["string"], "name_simplified": simplify(t["string"], simp), "dyn_id": t["dyn_id"]} for t in rows(read, "dynasty_tags.csv")]
+    tags = dynasty_names(rows(read, "dynasty_tags.csv"), simp)
     write(os.path.join(a.out, "dynasty_names.tsv"), tags)
-    rulers = [{
-        "ruler_id": t["person_id"], "name": t["string"], "name_simplified": simplify(t["string"], simp),
-        "era_prefix_only": t["era_prefix_only"].lower(),
-    } for t in rows(read, "ruler_tags.csv")]
+    rulers = ruler_names(rows(read, "ruler_tags.csv"), eras, simp)
     write(os.path.join(a.out, "ruler_names.tsv"), rulers)
-    print(f"{len(eras)} eras, {len(dyn_rows)} dynasties, {len(tags)} dynasty names, {len(rulers)} ruler names; {len(applied)} fixes")
+    origins = collections.Counter(r["origin"] for r in rulers)
+    print(f"{len(eras)} eras, {len(dyn_rows)} dynasties ({dict(collections.Counter(realm.values()))}), "
+          f"{len(tags)} dynasty names, {len(rulers)} ruler names ({dict(origins)}); {len(applied)} fixes")
+
+
+def dynasty_names(tags, simp):
+    """sanmiao's dynasty tags with DYNASTY_TAG_FIXES applied, then DYNASTY_ALIASES."""
+    out, fixed = [], set()
+    for t in tags:
+        dyn_id, origin = t["dyn_id"], "sanmiao"
+        if (t["string"], dyn_id) in DYNASTY_TAG_FIXES:
+            dyn_id, origin = DYNASTY_TAG_FIXES[(t["string"], dyn_id)][0], "wenflow-fix"
+            fixed.add((t["string"], t["dyn_id"]))
+        out.append({"name": t["string"], "name_simplified": simplify(t["string"], simp), "dyn_id": dyn_id,
+                    "origin": origin})
+    missing = set(DYNASTY_TAG_FIXES) - fixed
+    if missing:
+        sys.exit(f"dynasty tag fixes not applied (tags missing): {sorted(missing)}")
+    for name, (dyn_id, _why) in DYNASTY_ALIASES.items():
+        out.append({"name": name, "name_simplified": simplify(name, simp), "dyn_id": dyn_id, "origin": "wenflow"})
+    return out
+
+
+def ruler_names(tags, eras, simp):
+    """sanmiao's ruler tags, then for each ruler with eras the title its canonical name begins
+    with when the tags lack it (順帝 for 順帝妥懽帖睦爾: texts write 元順帝至元三年), then
+    RULER_ALIASES. A derived title another ruler of the same regime already bears is left
+    out: it shows a wrong canonical name (sanmiao calls 宣宗 李忱 懿宗李忱, and 懿宗 is 李漼)."""
+    out = [{"ruler_id": t["person_id"], "name": t["string"], "name_simplified": simplify(t["string"], simp),
+            "era_prefix_only": t["era_prefix_only"].lower(), "origin": "sanmiao"} for t in tags]
+    names = {}  # ruler id -> names
+    for r in out:
+        names.setdefault(r["ruler_id"], set()).add(r["name"])
+    rulers = {}  # ruler id -> (dyn_id, canonical name), rulers with eras only
+    for e in eras:
+        rulers.setdefault(e["ruler_id"], (e["dyn_id"], e["ruler"]))
+    by_regime = {}  # (dyn_id, name) -> ruler ids
+    for rid, (dyn, _) in rulers.items():
+        for n in names.get(rid, ()):
+            by_regime.setdefault((dyn, n), set()).add(rid)
+    derived = {}
+    for rid, (dyn, canonical) in sorted(rulers.items(), key=lambda kv: int(kv[0] or 0)):
+        m = TITLE.match(canonical)
+        if not m or m.group(1) in NOT_TITLES or m.group(1) in names.get(rid, ()):
+            continue
+        derived.setdefault((dyn, m.group(1)), []).append(rid)
+    for (dyn, title), rids in sorted(derived.items(), key=lambda kv: (int(kv[1][0]), kv[0][1])):
+        if len(rids) > 1 or (dyn, title) in by_regime:
+            continue
+        out.append({"ruler_id": rids[0], "name": title, "name_simplified": simplify(title, simp),
+                    "era_prefix_only": "", "origin": "derived"})
+    for rid, aliases in RULER_ALIASES.items():
+        if rid not in rulers:
+            sys.exit(f"RULER_ALIASES: ruler {rid} has no eras")
+        for name, alone in aliases:
+            if name in names.get(rid, ()):
+                sys.exit(f"RULER_ALIASES: sanmiao already has {name} for ruler {rid}")
+            out.append({"ruler_id": rid, "name": name, "name_simplified": simplify(name, simp),
+                        "era_prefix_only": "false" if alone else "", "origin": "wenflow"})
+    return out
 
 
 def write(path, records):

@@ -14,6 +14,8 @@ Sources and licences:
 - `jieba` 0.42.1 (PyPI, MIT), at build time only: its dict.txt flags author names that are
   also ordinary words. Nothing from jieba is copied into the output.
 - Offices and a short list of famous places in poetry are wenflow's own lists (below).
+- Persons' lifetimes (persons.tsv `born`, `died`): the biographies of the Song and 南唐 author
+  lists, and wenflow's own list of Tang and Five Dynasties lifetimes (scripts/data/lifetimes.py).
 
 Usage:  python3 scripts/data/build_lexicons.py [--corpus DIR] [--yitizi WHEEL_OR_DIR]
             [--udkanbun SDIST_OR_DIR] [--jieba SDIST_OR_DICT] [--unihan DIR]
@@ -40,6 +42,8 @@ import tarfile
 import tempfile
 import unicodedata
 import zipfile
+
+import lifetimes
 
 YITIZI = "yitizi==0.1.3"
 UDKANBUN = "udkanbun==3.4.9"
@@ -413,13 +417,13 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
         entries = json.load(open(os.path.join(corpus, path), encoding="utf-8"))
         names = [nfc(e["name"]).strip() for e in entries]
         listed = collections.Counter(names)
-        for n in names:
+        for n, e in zip(names, entries):
             if script == "hans" and listed[n] > 1:
                 log["songci name listed more than once (truncated: 趙希, 劉子)"] += 1
                 continue
-            raw.append((re.sub(r"\s+\d+$", "", n), source, dynasty, script))
+            raw.append((re.sub(r"\s+\d+$", "", n), source, dynasty, script, entry_lifetime(source, n, e)))
     kept = []
-    for name, source, dynasty, script in raw:
+    for name, source, dynasty, script, life in raw:
         why = ("not only Han characters" if not han_word(name) else
                "shorter than 2" if len(name) < 2 else
                "placeholder" if name in PLACEHOLDERS or any(p in name for p in PLACEHOLDER_PARTS) else
@@ -428,13 +432,13 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
         if why:
             log[f"excluded: {why}"] += 1
             continue
-        kept.append((name, source, dynasty, script))
+        kept.append((name, source, dynasty, script, life))
     trad_by_simp = collections.defaultdict(set)
-    for name, _, _, script in kept:
+    for name, _, _, script, _ in kept:
         if script == "hant":
             trad_by_simp[u.simplify(name)].add(name)
     merged = {}
-    for name, source, dynasty, script in kept:
+    for name, source, dynasty, script, life in kept:
         if script == "hans":
             t = to_traditional(name, u, trad_by_simp)
             if t is None:
@@ -448,9 +452,11 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
         if standard(name, variants) != name:
             log["names with variant characters, standardised (爲 -> 為)"] += 1
             name = standard(name, variants)
-        m = merged.setdefault(name, {"dynasty": set(), "source": set()})
+        m = merged.setdefault(name, {"dynasty": set(), "source": set(), "lifetimes": []})
         m["dynasty"].add(dynasty)
         m["source"].add(source)
+        if life:
+            m["lifetimes"].append((source, life))
 
     def common(name, simple):
         # A name that is also a place, an office or a reign era is as ambiguous as a word.
@@ -466,9 +472,17 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
     poems = collections.Counter(author for author, _ in records if author is not None)
     spellings = set(merged) | {u.simplify(n) for n in merged}
     mentioned = records_mentioning((body for _, body in records if body is not None), spellings)
+    listed_lifetimes = lifetimes.wenflow_lifetimes()
+    unknown = sorted(set(listed_lifetimes) - set(merged))
+    if unknown:
+        sys.exit(f"lifetimes.WENFLOW names not in the author lists: {unknown}")
     rows = []
     for name in sorted(merged):
         simple = u.simplify(name)
+        life = lifetimes.choose(name, merged[name]["dynasty"], merged[name]["lifetimes"], listed_lifetimes, log)
+        born, died = life or (None, None)
+        if life:
+            log["lifetimes: persons with a lifetime"] += 1
         n_poems = poems[name] + (poems[simple] if simple != name else 0)
         n_mentions = mentioned[name] + (mentioned[simple] if simple != name else 0)
         # A name found in more records than the poet wrote poems (plus ten) is mostly a
@@ -481,8 +495,19 @@ def build_persons(corpus, u, variants, jieba_words, surnames, places, offices, e
             "common_word": str(word).lower(),
             "poems": str(n_poems),
             "mentions": str(n_mentions),
+            "born": "" if born is None else str(born),
+            "died": "" if died is None else str(died),
         })
     return rows
+
+
+def entry_lifetime(source, name, entry):
+    """The lifetime an author list gives for an entry, if any (see lifetimes.py)."""
+    if source == "quantangshi.song":
+        return lifetimes.song_desc_lifetime(name, nfc(entry.get("desc") or ""))
+    if source in ("songci", "nantang"):
+        return lifetimes.arabic_lifetime(nfc(entry.get("description") or entry.get("desc") or ""))
+    return None
 
 
 # Poets' names that poems mostly use as words whatever the counts say (寒山 "cold
@@ -682,7 +707,7 @@ def main():
                             {r["surname"] for r in surnames}, {r["name"] for r in places},
                             {r["name"] for r in offices}, era_names(a.eras), log)
     write(os.path.join(a.entities_out, "persons.tsv"), persons,
-          ["name", "name_simplified", "dynasty", "source", "common_word", "poems", "mentions"])
+          ["name", "name_simplified", "dynasty", "source", "common_word", "poems", "mentions", "born", "died"])
     write_text(os.path.join(a.entities_out, "LICENSE-udkanbun.txt"),
                read_member(a.udkanbun, "/LICENSE.txt"))
     shutil.copyfile(os.path.join(a.corpus, "LICENSE"), os.path.join(a.entities_out, "LICENSE-chinese-poetry.txt"))

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::LazyLock;
 
+use super::options::{Realm, Realms};
 use crate::tsv::tsv;
 
 pub(crate) const ERAS: &str = include_str!("../../data/eras/eras.tsv");
@@ -20,6 +21,8 @@ pub struct Era {
     pub dyn_id: u32,
     /// Dynasty or regime name.
     pub dynasty: String,
+    /// The realm of the regime.
+    pub realm: Realm,
     /// Ruler id.
     pub ruler_id: u32,
     /// Canonical ruler name.
@@ -46,8 +49,12 @@ pub struct EraTable {
     pub dynasty_ids: HashMap<String, BTreeSet<u32>>,
     /// Ruler name (traditional or simplified) → ruler ids.
     pub ruler_ids: HashMap<String, BTreeSet<u32>>,
+    /// Dynasty or regime id → its realm.
+    pub realms: HashMap<u32, Realm>,
     /// Length in characters of the longest era name (西夏's 天授禮法延祚 has six).
     pub longest_era: usize,
+    /// Length in characters of the longest dynasty name (後高句麗, 金官伽倻 have four).
+    pub longest_dynasty: usize,
     /// First characters of the era names.
     pub first_chars: std::collections::HashSet<char>,
 }
@@ -63,13 +70,23 @@ impl EraTable {
         &TABLE
     }
 
+    /// The realms of the regimes `ids`.
+    pub fn realms_of(&self, ids: impl IntoIterator<Item = u32>) -> Realms {
+        ids.into_iter().filter_map(|id| self.realms.get(&id).copied()).collect()
+    }
+
     fn load() -> EraTable {
+        let realms: HashMap<u32, Realm> = tsv(DYNASTIES)
+            .filter(|c| c.len() >= 7)
+            .map(|c| (num(c[0]), Realm::parse(c[6]).unwrap_or(Realm::China)))
+            .collect();
         let eras: Vec<Era> = tsv(ERAS)
             .filter(|c| c.len() >= 10)
             .map(|c| Era {
                 id: num(c[0]),
                 dyn_id: num(c[1]),
                 dynasty: c[2].to_owned(),
+                realm: realms.get(&num(c[1])).copied().unwrap_or(Realm::China),
                 ruler_id: num(c[3]),
                 ruler: c[4].to_owned(),
                 name: c[5].to_owned(),
@@ -119,8 +136,9 @@ impl EraTable {
             ruler_ids.entry(c[2].to_owned()).or_default().insert(id);
         }
         let longest_era = by_name.keys().map(|k| k.chars().count()).max().unwrap_or(2);
+        let longest_dynasty = dynasty_ids.keys().map(|k| k.chars().count()).max().unwrap_or(1);
         let first_chars = by_name.keys().filter_map(|k| k.chars().next()).collect();
-        EraTable { eras, by_name, dynasty_ids, ruler_ids, longest_era, first_chars }
+        EraTable { eras, by_name, dynasty_ids, ruler_ids, realms, longest_era, longest_dynasty, first_chars }
     }
 }
 
@@ -159,6 +177,13 @@ mod tests {
         assert!(t.by_name.contains_key("永乐"), "simplified names are indexed");
         assert!(t.by_name.contains_key("乾隆") && !t.by_name.contains_key("干隆"));
         assert!(t.dynasty_ids["漢"].len() >= 2, "漢 covers 西漢 and 東漢");
+        let realm = |name: &str| t.realms_of(t.dynasty_ids[name].iter().copied()).to_string();
+        assert_eq!(
+            (realm("日本"), realm("倭"), realm("朝鮮"), realm("明")),
+            ("japan".into(), "japan".into(), "korea".into(), "china".into())
+        );
+        assert_eq!(t.dynasty_ids["百濟"].iter().copied().collect::<Vec<_>>(), vec![135], "the kingdom, not 後百濟");
+        assert!(t.ruler_ids["順帝"].contains(&15353) && t.ruler_ids["惠宗"].contains(&15353), "元順帝's titles");
     }
 
     #[test]

@@ -2,14 +2,17 @@
 //!
 //! Built in (see `operators/data/entities/README.md` and `operators/data/eras/README.md`):
 //! - DYNASTY: dynasty and regime names of the era table;
-//! - RULER: rulers' personal names, and dynasty + temple name (唐太宗, 宋太祖);
-//! - PERSON: the authors of the chinese-poetry collections (MIT);
+//! - RULER: rulers' personal names and other names that identify them (建文帝), and dynasty +
+//!   title (唐太宗, 宋太祖, 漢武帝, 元順帝);
+//! - PERSON: the authors of the chinese-poetry collections (MIT), with lifetimes where known;
 //! - PLACE: the place names of `udkanbun` (MIT) and a short list of famous mountains,
 //!   rivers and passes;
 //! - OFFICE: official titles compiled for wenflow.
 //!
-//! `--gazetteer FILE` adds a user list at run time: tab-separated `KIND name [norm]` lines
-//! (`#` starts a comment), for example a CBDB export of persons.
+//! `--gazetteer FILE` adds a user list at run time: tab-separated `KIND name [norm
+//! [lifetime]]` lines (`#` starts a comment), for example a CBDB export of persons; a
+//! PERSON line may give a lifetime (`712-770`, `?-989`), which narrows era dates near the
+//! name or in documents by that author (see [`super::lifetime`]).
 //!
 //! Every name is matched in its traditional and simplified spellings; the normal form is
 //! the traditional spelling.
@@ -22,6 +25,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use wenflow_engine::EntityKind;
 
 use super::eras::{DYNASTIES, DYNASTY_NAMES, ERAS, RULER_NAMES};
+use super::lifetime::Lifetime;
 use crate::tsv::tsv;
 use crate::{OperatorError, Result};
 
@@ -60,6 +64,8 @@ pub struct Reading {
     pub confidence_ppm: u32,
     /// The context it needs.
     pub context: Context,
+    /// A person's lifetime, when known.
+    pub lifetime: Option<Lifetime>,
 }
 
 /// Names and their readings, with the automaton that finds them.
@@ -67,6 +73,8 @@ pub struct Gazetteer {
     automaton: AhoCorasick,
     /// Per pattern: its readings.
     readings: Vec<Vec<Reading>>,
+    /// Spelling → pattern.
+    patterns: HashMap<String, usize>,
 }
 
 /// A match of a name: byte offsets into the text, and the pattern.
@@ -101,7 +109,8 @@ impl GazetteerBuilder {
         }
     }
 
-    /// Adds the lines of a user gazetteer: `KIND<TAB>name[<TAB>norm]`.
+    /// Adds the lines of a user gazetteer: `KIND<TAB>name[<TAB>norm[<TAB>lifetime]]`, the
+    /// lifetime (`712-770`, `?-989`, `1037-?`) for PERSON lines only.
     pub fn add_user_list(&mut self, text: &str, origin: &str) -> Result<usize> {
         let mut added = 0;
         for (n, line) in text.lines().enumerate() {
@@ -114,14 +123,25 @@ impl GazetteerBuilder {
             let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
             let (kind, name) = match cols.as_slice() {
                 [kind, name, ..] if !name.is_empty() => (*kind, *name),
-                _ => return Err(invalid("expected KIND<TAB>name[<TAB>norm]".to_owned())),
+                _ => return Err(invalid("expected KIND<TAB>name[<TAB>norm[<TAB>lifetime]]".to_owned())),
             };
             let kind = EntityKind::parse(&kind.to_ascii_uppercase())
                 .filter(|k| *k != EntityKind::EraDate)
                 .ok_or_else(|| invalid(format!("{kind:?} is not one of PERSON, PLACE, OFFICE, DYNASTY, RULER")))?;
             let norm = cols.get(2).filter(|s| !s.is_empty()).copied().unwrap_or(name);
+            let lifetime = match cols.get(3).filter(|s| !s.is_empty()) {
+                None => None,
+                Some(_) if kind != EntityKind::Person => {
+                    return Err(invalid("a lifetime is given for PERSON lines only".to_owned()));
+                }
+                Some(l) => Some(
+                    Lifetime::parse(l)
+                        .ok_or_else(|| invalid(format!("{l:?} is not a lifetime such as 712-770, ?-989 or 1037-?")))?,
+                ),
+            };
             let simplified = crate::clean::simplify::simplify_name(name);
-            let reading = Reading { kind, norm: norm.to_owned(), confidence_ppm: 900_000, context: Context::Any };
+            let reading =
+                Reading { kind, norm: norm.to_owned(), confidence_ppm: 900_000, context: Context::Any, lifetime };
             self.add(name, reading.clone());
             self.add(&simplified, reading);
             added += 1;
@@ -143,7 +163,8 @@ impl GazetteerBuilder {
             .build(&patterns)
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns))
             .unwrap_or_else(|e| panic!("the gazetteer automaton cannot be built: {e}"));
-        Gazetteer { automaton, readings }
+        let patterns = patterns.into_iter().enumerate().map(|(i, p)| (p, i)).collect();
+        Gazetteer { automaton, readings, patterns }
     }
 }
 
@@ -192,6 +213,9 @@ fn builtin_builder() -> GazetteerBuilder {
     for c in tsv(DYNASTY_NAMES).filter(|c| c.len() >= 3) {
         dynasty_spellings.entry(c[2]).or_default().extend([c[0], c[1]]);
     }
+    // Dynasty id → the dynasty it is part of (西漢 → 漢).
+    let part_of: HashMap<&str, &str> =
+        tsv(DYNASTIES).filter(|c| c.len() >= 6 && !c[5].is_empty() && c[5] != c[0]).map(|c| (c[0], c[5])).collect();
     for (id, spellings) in &dynasty_spellings {
         let Some(norm) = dynasty_name.get(id) else { continue };
         for s in spellings {
@@ -207,36 +231,54 @@ fn builtin_builder() -> GazetteerBuilder {
                 norm: (*norm).to_owned(),
                 confidence_ppm: if single { 800_000 } else { 900_000 },
                 context,
+                lifetime: None,
             };
             b.add(s, reading);
         }
     }
 
-    // Rulers: personal names, and dynasty + temple name.
+    // Rulers: personal names (and other names that identify the ruler alone: 建文帝), and
+    // dynasty + title (唐太宗, 宋徽宗, 漢武帝, 元順帝).
     let mut ruler: HashMap<&str, (&str, &str)> = HashMap::new(); // ruler id → (dynasty id, full name)
     for c in tsv(ERAS).filter(|c| c.len() >= 5) {
         ruler.entry(c[3]).or_insert((c[1], c[4]));
     }
     for c in tsv(RULER_NAMES).filter(|c| c.len() >= 3) {
         let Some(&(dyn_id, full)) = ruler.get(c[0]) else { continue };
-        let reading =
-            Reading { kind: EntityKind::Ruler, norm: full.to_owned(), confidence_ppm: 900_000, context: Context::Any };
+        let reading = Reading {
+            kind: EntityKind::Ruler,
+            norm: full.to_owned(),
+            confidence_ppm: 900_000,
+            context: Context::Any,
+            lifetime: None,
+        };
         let personal = c.get(3) == Some(&"false") && c[1].chars().count() >= 2;
         if personal {
             b.add(c[1], reading.clone());
             b.add(c[2], reading.clone());
         }
-        let temple = c[1].ends_with('宗') || c[1].ends_with('祖');
-        if temple {
-            for d in dynasty_spellings.get(dyn_id).into_iter().flatten().filter(|d| d.chars().count() == 1) {
-                b.add(&format!("{d}{}", c[1]), reading.clone());
-                b.add(&format!("{d}{}", c[2]), reading.clone());
+        let title = c[1].ends_with('宗') || c[1].ends_with('祖') || c[1].ends_with('帝');
+        if title {
+            // The regime's one-character names and its parents' (西漢's ruler: 漢武帝).
+            let mut regime = Some(dyn_id);
+            let mut singles: Vec<&str> = Vec::new();
+            for _ in 0..4 {
+                let Some(id) = regime else { break };
+                singles.extend(dynasty_spellings.get(id).into_iter().flatten().filter(|d| d.chars().count() == 1));
+                regime = part_of.get(id).copied();
+            }
+            for d in singles {
+                if !c[1].starts_with(d) {
+                    b.add(&format!("{d}{}", c[1]), reading.clone());
+                    b.add(&format!("{d}{}", c[2]), reading.clone());
+                }
             }
         }
     }
 
     // Persons. A two-character name of a poet with few poems in the collections is more
     // often a word (朱顏, 江梅) than a mention of that poet: it needs a person context.
+    let year = |s: Option<&&str>| s.and_then(|s| s.parse::<i32>().ok());
     for c in tsv(PERSONS).filter(|c| c.len() >= 5) {
         let len = c[0].chars().count();
         let poems: u32 = c.get(5).and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -248,7 +290,9 @@ fn builtin_builder() -> GazetteerBuilder {
             _ => 500_000,
         };
         let context = if common { Context::PersonMark } else { Context::Any };
-        let reading = Reading { kind: EntityKind::Person, norm: name.to_owned(), confidence_ppm, context };
+        let (born, died) = (year(c.get(7)), year(c.get(8)));
+        let lifetime = (born.is_some() || died.is_some()).then_some(Lifetime { born, died });
+        let reading = Reading { kind: EntityKind::Person, norm: name.to_owned(), confidence_ppm, context, lifetime };
         b.add(name, reading.clone());
         b.add(simplified, reading);
     }
@@ -262,6 +306,7 @@ fn builtin_builder() -> GazetteerBuilder {
                 norm: name.clone(),
                 confidence_ppm: 600_000,
                 context: Context::Any,
+                lifetime: None,
             };
             b.add(&crate::clean::simplify::simplify_name(&name), reading.clone());
             b.add(&name, reading);
@@ -275,7 +320,7 @@ fn builtin_builder() -> GazetteerBuilder {
             let word = c.get(3) == Some(&"true");
             let (confidence_ppm, context) =
                 if word { (500_000, Context::PlaceMark) } else { (confidence_ppm, Context::Any) };
-            let reading = Reading { kind, norm: c[0].to_owned(), confidence_ppm, context };
+            let reading = Reading { kind, norm: c[0].to_owned(), confidence_ppm, context, lifetime: None };
             b.add(c[0], reading.clone());
             b.add(c[1], reading);
         }
@@ -321,6 +366,16 @@ impl Gazetteer {
     /// The readings of a pattern.
     pub fn readings(&self, pattern: usize) -> &[Reading] {
         &self.readings[pattern]
+    }
+
+    /// The readings of a spelling (`杜甫`), if it is a name.
+    pub fn lookup(&self, name: &str) -> &[Reading] {
+        self.patterns.get(name).map_or(&[], |&p| &self.readings[p])
+    }
+
+    /// The known lifetimes of the persons a name (a document's author) may be.
+    pub fn lifetimes(&self, name: &str) -> Vec<Lifetime> {
+        self.lookup(name.trim()).iter().filter(|r| r.kind == EntityKind::Person).filter_map(|r| r.lifetime).collect()
     }
 }
 
