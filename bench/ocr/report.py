@@ -43,23 +43,24 @@ def main():
     if ms:
         print(f"\nwenflow's OCR time per page (pages.ms, -w 2): median {statistics.median(ms):.0f} ms, "
               f"max {ms[-1]:.0f} ms; mean confidence {statistics.mean(r['confidence'] for r in rows):.3f}.")
-    layout(s)
+    layout(s, "layout", "Layout set: 50 degraded pages (seed 11: rotation up to 1.5°, blur, speckle, noise, JPEG)")
+    layout(s, "grid", "Square-grid set: 40 pages set with lines as far apart as the characters in them (seed 12; "
+                      "clean, and degraded as above)")
 
 
-def layout(s):
-    """The layout set: every page's layout and skew against the manifest, and the CER of
+def layout(s, name, title):
+    """A layout set: every page's layout and skew against the manifest, and the CER of
     wenflow (defaults) and of the CLI told the layout."""
-    manifest = {m["file"]: m for m in map(json.loads, open(s / "layout" / "manifest.jsonl", encoding="utf-8"))}
-    rows = json.loads((s / "pages-layout.json").read_text())
+    manifest = {m["file"]: m for m in map(json.loads, open(s / name / "manifest.jsonl", encoding="utf-8"))}
+    rows = json.loads((s / f"pages-{name}.json").read_text())
     wrong = [r["doc_id"] for r in rows if r["orientation"][0] != manifest[r["doc_id"]]["layout"]]
     by = {}
     for r in rows:
         by[r["layout_by"]] = by.get(r["layout_by"], 0) + 1
     errors = sorted(abs((r["skew"] or 0.0) - manifest[r["doc_id"]]["skew"]) for r in rows)
-    ours = json.loads((s / "cer-wenflow-layout.json").read_text())
-    cli = json.loads((s / "cer-cli-layout.json").read_text())
-    print(f"\nLayout set: {len(rows)} degraded pages (seed 11: rotation up to 1.5°, blur, speckle, noise, JPEG), "
-          f"wenflow -w 2 with its defaults.\n")
+    ours = json.loads((s / f"cer-wenflow-{name}.json").read_text())
+    cli = json.loads((s / f"cer-cli-{name}.json").read_text())
+    print(f"\n{title}, wenflow -w 2 with its defaults.\n")
     print(f"- pages read in the wrong layout: {len(wrong)} of {len(rows)} {wrong if wrong else ''}")
     print(f"- decided by: {', '.join(f'{k} {v}' for k, v in sorted(by.items()))}")
     print(f"- skew undone vs rotation applied (|difference|, pages under 0.2° are left as they are): "
