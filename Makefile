@@ -26,6 +26,7 @@ test: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo test --workspace --all-targets
+	cargo test --workspace --doc
 
 bench: build
 	$(CARGO_TARGET_DIR)/release/wenflow-bench --wenflow $(WENFLOW) --corpus $(WENFLOW_CORPUS)

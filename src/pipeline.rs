@@ -18,19 +18,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use differential_dataflow::VecCollection;
 use differential_dataflow::input::{Input, InputSession};
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Concatenate, Input as TimelyInput, Probe};
-use timely::dataflow::{InputHandleVec, ProbeHandle, Scope};
+use timely::dataflow::{InputHandleVec, ProbeHandle, Scope, StreamVec};
 use wenflow_connectors::delta::{DeltaCommitter, DeltaPartWriter};
 use wenflow_connectors::files::SourceRecord;
 use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
 use wenflow_engine::split::split_results;
-use wenflow_engine::{
-    CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Epoch, Failure, PageRow, PageTask, Shared,
-};
+use wenflow_engine::{Document, EntityRow, Epoch, PageTask, Shared};
 use wenflow_index::IndexTarget;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
@@ -62,6 +61,20 @@ pub struct SinkTargets {
     pub runtime: tokio::runtime::Handle,
     /// The full-text index, unless `--no-index`.
     pub index: Option<IndexTarget>,
+}
+
+impl SinkTargets {
+    /// The operator that writes `updates` to `R`'s table, epoch by epoch, as parts for the
+    /// committer.
+    fn write<'s, R: TableRow + Ord + Clone>(
+        &self,
+        updates: VecCollection<'s, Epoch, R, isize>,
+        worker: usize,
+    ) -> StreamVec<'s, Epoch, CommitMsg> {
+        let store = self.stores.get(R::TABLE).cloned().unwrap_or_else(|| panic!("no store for table {}", R::TABLE));
+        let committed = self.committed.get(R::TABLE).copied().flatten();
+        write_epochs(updates, DeltaPartWriter::<R>::new(store, self.runtime.clone(), worker, committed))
+    }
 }
 
 /// The inputs of the dataflow and the probe that reports committed epochs.
@@ -105,27 +118,14 @@ pub fn build(
     let counts = entities::entity_counts(mentions.clone());
     let failures = read_failures.concat(filtered).concat(id_conflicts).concat(decode_failures).concat(page_failures);
 
-    let writer = |table: &'static str| {
-        let store = targets.stores.get(table).cloned().unwrap_or_else(|| panic!("no store for table {table}"));
-        (store, targets.runtime.clone(), worker, targets.committed.get(table).copied().flatten())
-    };
-    let (s, r, w, c) = writer(Document::TABLE);
-    let doc_parts = write_epochs(documents.clone(), DeltaPartWriter::<Shared<Document>>::new(s, r, w, c));
-    let (s, r, w, c) = writer(DuplicateRow::TABLE);
-    let dup_parts = write_epochs(duplicates, DeltaPartWriter::<DuplicateRow>::new(s, r, w, c));
-    let (s, r, w, c) = writer(Failure::TABLE);
-    let fail_parts = write_epochs(failures, DeltaPartWriter::<Failure>::new(s, r, w, c));
-
+    let doc_parts = targets.write::<Shared<Document>>(documents.clone(), worker);
+    let dup_parts = targets.write(duplicates, worker);
+    let fail_parts = targets.write(failures, worker);
     let mentions_for_index = mentions.clone();
-    let (s, r, w, c) = writer(EntityRow::TABLE);
-    let entity_parts = write_epochs(mentions, DeltaPartWriter::<EntityRow>::new(s, r, w, c));
-    let (s, r, w, c) = writer(EntityCount::TABLE);
-    let count_parts = write_epochs(counts, DeltaPartWriter::<EntityCount>::new(s, r, w, c));
-
-    let (s, r, w, c) = writer(CleanChange::TABLE);
-    let change_parts = write_epochs(changes, DeltaPartWriter::<CleanChange>::new(s, r, w, c));
-    let (s, r, w, c) = writer(PageRow::TABLE);
-    let page_parts = write_epochs(pages, DeltaPartWriter::<PageRow>::new(s, r, w, c));
+    let entity_parts = targets.write(mentions, worker);
+    let count_parts = targets.write(counts, worker);
+    let change_parts = targets.write(changes, worker);
+    let page_parts = targets.write(pages, worker);
 
     let epochs = inputs.clone().flat_map(|m| match m {
         CommitMsg::Inputs { epoch, .. } => Some(epoch),

@@ -39,6 +39,9 @@ pub enum ConnectorError {
     /// Arrow conversion failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A table does not match its declaration, or a record does not fit it.
+    #[error(transparent)]
+    Engine(#[from] wenflow_engine::EngineError),
     /// Reading committed data back failed.
     #[error("query: {0}")]
     Query(String),

@@ -19,6 +19,17 @@ pub enum EngineError {
     /// Building an Arrow batch from records failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow::error::ArrowError),
+    /// A table's column does not match its declaration: on disk, in a batch read back, or
+    /// in a value that does not fit the record.
+    #[error("table {table}, column {column}: {message}")]
+    Column {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What does not match.
+        message: String,
+    },
     /// A sink could not write or commit an epoch. `retryable` says whether a retry can help.
     #[error("sink {table}: {message}")]
     Sink {

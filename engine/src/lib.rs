@@ -19,6 +19,7 @@ pub mod record;
 pub mod schema;
 pub mod sink;
 pub mod split;
+pub mod table;
 
 pub use error::{EngineError, Result};
 pub use record::{

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::table::Named;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Where a record came from, in the deterministic order of the input plan.
@@ -109,9 +110,10 @@ impl Script {
 }
 
 /// What a cleaning rule changed or found: the `rule` column of the `clean_changes` table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum CleanRule {
     /// A compatibility form (Kangxi radical, fullwidth letter or digit) mapped to its unified form.
+    #[default]
     Compat,
     /// A punctuation mark unified to the configured style.
     Punctuation,
@@ -178,7 +180,7 @@ impl CleanRule {
 }
 
 /// How often one cleaning rule fired in one document: a row of the `clean_changes` table.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CleanChange {
     /// The document.
     pub doc_id: String,
@@ -189,9 +191,10 @@ pub struct CleanChange {
 }
 
 /// The pipeline stage a failure happened in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Stage {
     /// Opening, reading or decoding an input file.
+    #[default]
     Read,
     /// Parsing a record (malformed JSON, a missing text field).
     Parse,
@@ -224,7 +227,7 @@ impl Stage {
 }
 
 /// One failed (or filtered) input record or file: a row of the `failures` table.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Failure {
     /// URI of the input (file path, with `#record` when the failure concerns one record).
     pub source: String,
@@ -254,9 +257,10 @@ impl Failure {
 }
 
 /// How a page file is read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PageFormat {
     /// A PNG, JPEG or TIFF image (a TIFF may hold several pages).
+    #[default]
     Image,
     /// A PDF: each page's text layer, or the page rendered and OCRed.
     Pdf,
@@ -264,7 +268,7 @@ pub enum PageFormat {
 
 /// One page of a page file, to be read by whichever worker it is routed to: the pages of
 /// a long PDF spread over every worker.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PageTask {
     /// The document the page belongs to.
     pub doc_id: String,
@@ -287,11 +291,12 @@ pub struct PageTask {
 }
 
 /// How a page's text was obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PageMethod {
     /// The PDF's own text layer.
     TextLayer,
     /// OCR of the page image.
+    #[default]
     Ocr,
 }
 
@@ -307,7 +312,7 @@ impl PageMethod {
 
 /// The text of one page: a row of the `pages` table, and what the document is assembled
 /// from.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct PageRow {
     /// The document.
     pub doc_id: String,
@@ -337,9 +342,10 @@ pub struct PageRow {
 }
 
 /// Why two documents are in one cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum DuplicateKind {
     /// Identical cleaned text (same content hash).
+    #[default]
     Exact,
     /// Similar text (MinHash / LSH, verified).
     Near,
@@ -356,7 +362,7 @@ impl DuplicateKind {
 }
 
 /// Membership of one document in a duplicate cluster: a row of the `duplicates` table.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct DuplicateRow {
     /// The member.
     pub doc_id: String,
@@ -369,9 +375,10 @@ pub struct DuplicateRow {
 }
 
 /// The kinds of entity mentions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum EntityKind {
     /// A dynasty or regime name.
+    #[default]
     Dynasty,
     /// A reign-era date, normalised to a year.
     EraDate,
@@ -400,22 +407,13 @@ impl EntityKind {
 
     /// The kind named `s` in the `entities` table.
     pub fn parse(s: &str) -> Option<EntityKind> {
-        [
-            EntityKind::Dynasty,
-            EntityKind::EraDate,
-            EntityKind::Ruler,
-            EntityKind::Person,
-            EntityKind::Place,
-            EntityKind::Office,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        <EntityKind as Named>::parse(s)
     }
 }
 
 /// One entity mention in a document: a row of the `entities` table. An ambiguous mention
 /// has one row per candidate reading (e.g. per candidate year), all marked `ambiguous`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EntityRow {
     /// The document.
     pub doc_id: String,
@@ -438,7 +436,7 @@ pub struct EntityRow {
 }
 
 /// How many documents mention an entity: a row of the `entity_counts` table.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct EntityCount {
     /// What kind of entity.
     pub kind: EntityKind,
@@ -482,5 +480,55 @@ impl<T: Serialize> Serialize for Shared<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize(deserializer).map(|t| Shared(Arc::new(t)))
+    }
+}
+
+impl Named for Script {
+    const ALL: &'static [Script] = &[Script::Unknown, Script::Hant, Script::Hans, Script::Hani, Script::Other];
+    fn as_str(self) -> &'static str {
+        Script::as_str(self)
+    }
+}
+
+impl Named for CleanRule {
+    const ALL: &'static [CleanRule] = &CleanRule::ALL;
+    fn as_str(self) -> &'static str {
+        CleanRule::as_str(self)
+    }
+}
+
+impl Named for Stage {
+    const ALL: &'static [Stage] =
+        &[Stage::Read, Stage::Parse, Stage::Clean, Stage::Filter, Stage::Identity, Stage::Decode, Stage::Ocr];
+    fn as_str(self) -> &'static str {
+        Stage::as_str(self)
+    }
+}
+
+impl Named for PageMethod {
+    const ALL: &'static [PageMethod] = &[PageMethod::TextLayer, PageMethod::Ocr];
+    fn as_str(self) -> &'static str {
+        PageMethod::as_str(self)
+    }
+}
+
+impl Named for DuplicateKind {
+    const ALL: &'static [DuplicateKind] = &[DuplicateKind::Exact, DuplicateKind::Near];
+    fn as_str(self) -> &'static str {
+        DuplicateKind::as_str(self)
+    }
+}
+
+impl Named for EntityKind {
+    const ALL: &'static [EntityKind] = &[
+        EntityKind::Dynasty,
+        EntityKind::EraDate,
+        EntityKind::Ruler,
+        EntityKind::Person,
+        EntityKind::Place,
+        EntityKind::Office,
+    ];
+    fn as_str(self) -> &'static str {
+        EntityKind::as_str(self)
     }
 }

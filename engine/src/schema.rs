@@ -1,304 +1,272 @@
-//! Arrow schemas of the output tables and the conversion of records into Arrow batches.
+//! The output tables: one declaration per table ([`crate::table::Table`]) and the
+//! registry of them all ([`TABLES`]).
 //!
 //! Every table is a change log: each row carries `time` (the epoch) and `diff` (+1 / -1).
 //! The current state of a table is its rows with the diffs folded (see `wenflow-queries`).
+//!
+//! Adding a table is its declaration here (a `Table` of its record type and the
+//! `TableRow` impl that names it) and one line in [`TABLES`]; the Delta tables are created,
+//! checked, written and committed from the registry.
 
-use std::sync::{Arc, LazyLock};
-
-use arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
-};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-use std::borrow::Borrow;
-
 use crate::record::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, PageRow, Shared};
-use crate::{Epoch, Result};
+use crate::table::ColumnType::{Boolean, Float64, Int32, Int64, Timestamp, Utf8};
+use crate::table::{Column, Commit, Table, Value};
 
-/// Column name of the epoch in every table.
-pub const TIME: &str = "time";
-/// Column name of the change (+1 / -1) in every table.
-pub const DIFF: &str = "diff";
-
-/// A record type that is written as a row of an output table.
-pub trait TableRow: Sized + 'static {
-    /// The table's name (its directory under the output root).
-    const TABLE: &'static str;
-    /// The table's Arrow schema, `time` and `diff` included as the last two columns.
-    fn schema() -> SchemaRef;
-    /// Converts updates (of records or of anything that borrows as one, such as a
-    /// [`Shared`] record) into one batch of [`TableRow::schema`].
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch>;
-}
+pub use crate::table::{DIFF, TIME, TableInfo, TableRow};
 
 impl<T: TableRow> TableRow for Shared<T> {
-    const TABLE: &'static str = T::TABLE;
+    type Row = T::Row;
+    const DECLARATION: Table<T::Row> = T::DECLARATION;
 
-    fn schema() -> SchemaRef {
-        T::schema()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let inner: Vec<(&T, Epoch, i64)> = rows.iter().map(|(r, t, d)| (&*r.borrow().0, *t, *d)).collect();
-        T::to_batch(&inner)
+    fn row(&self) -> &T::Row {
+        self.0.row()
     }
 }
 
-fn with_time_diff(mut fields: Vec<Field>) -> SchemaRef {
-    fields.push(Field::new(TIME, DataType::Int64, false));
-    fields.push(Field::new(DIFF, DataType::Int64, false));
-    Arc::new(Schema::new(fields))
+/// Every output table, in commit order: the tables committed with every epoch, then `runs`.
+pub fn tables() -> [TableInfo; 8] {
+    [
+        Document::info(),
+        DuplicateRow::info(),
+        Failure::info(),
+        EntityRow::info(),
+        EntityCount::info(),
+        CleanChange::info(),
+        PageRow::info(),
+        RunRow::info(),
+    ]
 }
 
-fn utf8(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Utf8, nullable)
+/// The tables every epoch commits, in commit order. A job resumes after the last epoch
+/// all of them hold.
+pub fn data_tables() -> impl Iterator<Item = TableInfo> {
+    tables().into_iter().filter(|t| t.commit == Commit::EveryEpoch)
 }
 
-/// Appends the `time` and `diff` columns of `rows` to `columns` and builds the batch.
-fn finish<R>(schema: SchemaRef, mut columns: Vec<ArrayRef>, rows: &[(R, Epoch, i64)]) -> Result<RecordBatch> {
-    let mut time = Int64Builder::with_capacity(rows.len());
-    let mut diff = Int64Builder::with_capacity(rows.len());
-    for (_, t, d) in rows {
-        time.append_value(i64::try_from(*t).unwrap_or(i64::MAX));
-        diff.append_value(*d);
-    }
-    columns.push(Arc::new(time.finish()));
-    columns.push(Arc::new(diff.finish()));
-    Ok(RecordBatch::try_new(schema, columns)?)
+/// The declaration of table `name`.
+pub fn table(name: &str) -> Option<TableInfo> {
+    tables().into_iter().find(|t| t.name == name)
 }
-
-static DOCUMENTS: LazyLock<SchemaRef> = LazyLock::new(|| {
-    with_time_diff(vec![
-        utf8("doc_id", false),
-        utf8("source", false),
-        utf8("title", true),
-        utf8("author", true),
-        utf8("collection", true),
-        utf8("dynasty", true),
-        utf8("extra", true),
-        utf8("text", false),
-        utf8("text_simplified", true),
-        utf8("script", false),
-        Field::new("chars", DataType::Int64, false),
-        Field::new("quality", DataType::Float64, false),
-        utf8("content_hash", false),
-        Field::new("pages", DataType::Int32, true),
-        Field::new("ocr_confidence", DataType::Float64, true),
-    ])
-});
 
 impl TableRow for Document {
-    const TABLE: &'static str = "documents";
+    type Row = Document;
+    const DECLARATION: Table<Document> = Table::new(
+        "documents",
+        Commit::EveryEpoch,
+        &[
+            Column::new("doc_id", Utf8, |d| Value::str(&d.doc_id), |d, v| v.put_str(&mut d.doc_id)),
+            Column::new("source", Utf8, |d| Value::str(&d.source), |d, v| v.put_str(&mut d.source)),
+            Column::nullable("title", Utf8, |d| Value::opt_str(d.title.as_deref()), |d, v| v.put_opt_str(&mut d.title)),
+            Column::nullable(
+                "author",
+                Utf8,
+                |d| Value::opt_str(d.author.as_deref()),
+                |d, v| v.put_opt_str(&mut d.author),
+            ),
+            Column::nullable(
+                "collection",
+                Utf8,
+                |d| Value::opt_str(d.collection.as_deref()),
+                |d, v| v.put_opt_str(&mut d.collection),
+            ),
+            Column::nullable(
+                "dynasty",
+                Utf8,
+                |d| Value::opt_str(d.dynasty.as_deref()),
+                |d, v| v.put_opt_str(&mut d.dynasty),
+            ),
+            Column::nullable(
+                "extra",
+                Utf8,
+                |d| match d.extra.is_empty() {
+                    true => Value::Null,
+                    false => Value::Str(serde_json::to_string(&d.extra).unwrap_or_default().into()),
+                },
+                |d, v| {
+                    let mut json = None;
+                    v.put_opt_str(&mut json)
+                        && json.is_none_or(|j| serde_json::from_str(&j).map(|extra| d.extra = extra).is_ok())
+                },
+            ),
+            Column::new("text", Utf8, |d| Value::str(&d.text), |d, v| v.put_str(&mut d.text)),
+            Column::nullable(
+                "text_simplified",
+                Utf8,
+                |d| Value::opt_str(d.text_simplified.as_deref()),
+                |d, v| v.put_opt_str(&mut d.text_simplified),
+            ),
+            Column::new("script", Utf8, |d| Value::name(d.script), |d, v| v.put_name(&mut d.script)),
+            Column::derived("chars", Int64, |d| Value::int(d.chars())),
+            Column::new("quality", Float64, |d| Value::ppm(d.quality_ppm), |d, v| v.put_ppm(&mut d.quality_ppm)),
+            Column::new("content_hash", Utf8, |d| Value::str(&d.content_hash), |d, v| v.put_str(&mut d.content_hash)),
+            Column::nullable("pages", Int32, |d| Value::opt_int(d.pages), |d, v| v.put_opt_int(&mut d.pages)),
+            Column::nullable(
+                "ocr_confidence",
+                Float64,
+                |d| Value::opt_ppm(d.ocr_confidence_ppm),
+                |d, v| v.put_opt_ppm(&mut d.ocr_confidence_ppm),
+            ),
+        ],
+    );
 
-    fn schema() -> SchemaRef {
-        DOCUMENTS.clone()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let n = rows.len();
-        let mut doc_id = StringBuilder::with_capacity(n, n * 40);
-        let mut source = StringBuilder::with_capacity(n, n * 40);
-        let mut title = StringBuilder::new();
-        let mut author = StringBuilder::new();
-        let mut collection = StringBuilder::new();
-        let mut dynasty = StringBuilder::new();
-        let mut extra = StringBuilder::new();
-        let mut text =
-            StringBuilder::with_capacity(n, rows.iter().map(|r| Borrow::<Document>::borrow(&r.0).text.len()).sum());
-        let mut simplified = StringBuilder::with_capacity(
-            n,
-            rows.iter().map(|r| Borrow::<Document>::borrow(&r.0).text_simplified.as_ref().map_or(0, String::len)).sum(),
-        );
-        let mut script = StringBuilder::with_capacity(n, n * 4);
-        let mut chars = Int64Builder::with_capacity(n);
-        let mut quality = Float64Builder::with_capacity(n);
-        let mut hash = StringBuilder::with_capacity(n, n * 32);
-        let mut pages = Int32Builder::with_capacity(n);
-        let mut ocr_confidence = Float64Builder::with_capacity(n);
-        for (d, _, _) in rows {
-            let d: &Document = d.borrow();
-            pages.append_option(d.pages.map(|p| i32::try_from(p).unwrap_or(i32::MAX)));
-            ocr_confidence.append_option(d.ocr_confidence_ppm.map(|c| f64::from(c) / 1_000_000.0));
-            doc_id.append_value(&d.doc_id);
-            source.append_value(&d.source);
-            title.append_option(d.title.as_deref());
-            author.append_option(d.author.as_deref());
-            collection.append_option(d.collection.as_deref());
-            dynasty.append_option(d.dynasty.as_deref());
-            if d.extra.is_empty() {
-                extra.append_null();
-            } else {
-                extra.append_value(serde_json::to_string(&d.extra).unwrap_or_default());
-            }
-            text.append_value(&d.text);
-            simplified.append_option(d.text_simplified.as_deref());
-            script.append_value(d.script.as_str());
-            chars.append_value(d.chars() as i64);
-            quality.append_value(f64::from(d.quality_ppm) / 1_000_000.0);
-            hash.append_value(&d.content_hash);
-        }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(doc_id.finish()),
-            Arc::new(source.finish()),
-            Arc::new(title.finish()),
-            Arc::new(author.finish()),
-            Arc::new(collection.finish()),
-            Arc::new(dynasty.finish()),
-            Arc::new(extra.finish()),
-            Arc::new(text.finish()),
-            Arc::new(simplified.finish()),
-            Arc::new(script.finish()),
-            Arc::new(chars.finish()),
-            Arc::new(quality.finish()),
-            Arc::new(hash.finish()),
-            Arc::new(pages.finish()),
-            Arc::new(ocr_confidence.finish()),
-        ];
-        finish(Self::schema(), columns, rows)
+    fn row(&self) -> &Document {
+        self
     }
 }
-
-static PAGES: LazyLock<SchemaRef> = LazyLock::new(|| {
-    with_time_diff(vec![
-        utf8("doc_id", false),
-        Field::new("page", DataType::Int32, false),
-        utf8("text", false),
-        Field::new("confidence", DataType::Float64, true),
-        utf8("method", false),
-        utf8("engine", false),
-        utf8("model", true),
-        utf8("orientation", true),
-        utf8("layout_by", true),
-        Field::new("skew", DataType::Float64, true),
-        Field::new("ms", DataType::Int64, false),
-    ])
-});
 
 impl TableRow for PageRow {
-    const TABLE: &'static str = "pages";
+    type Row = PageRow;
+    const DECLARATION: Table<PageRow> = Table::new(
+        "pages",
+        Commit::EveryEpoch,
+        &[
+            Column::new("doc_id", Utf8, |p| Value::str(&p.doc_id), |p, v| v.put_str(&mut p.doc_id)),
+            Column::new("page", Int32, |p| Value::int(p.page), |p, v| v.put_int(&mut p.page)),
+            Column::new("text", Utf8, |p| Value::str(&p.text), |p, v| v.put_str(&mut p.text)),
+            Column::nullable(
+                "confidence",
+                Float64,
+                |p| Value::opt_ppm(p.confidence_ppm),
+                |p, v| v.put_opt_ppm(&mut p.confidence_ppm),
+            ),
+            Column::new("method", Utf8, |p| Value::name(p.method), |p, v| v.put_name(&mut p.method)),
+            Column::new("engine", Utf8, |p| Value::str(&p.engine), |p, v| v.put_str(&mut p.engine)),
+            Column::nullable("model", Utf8, |p| Value::opt_str(p.model.as_deref()), |p, v| v.put_opt_str(&mut p.model)),
+            Column::nullable(
+                "orientation",
+                Utf8,
+                |p| Value::opt_str(p.orientation.as_deref()),
+                |p, v| v.put_opt_str(&mut p.orientation),
+            ),
+            Column::nullable(
+                "layout_by",
+                Utf8,
+                |p| Value::opt_str(p.layout_by.as_deref()),
+                |p, v| v.put_opt_str(&mut p.layout_by),
+            ),
+            Column::nullable(
+                "skew",
+                Float64,
+                |p| Value::opt_milli(p.skew_millidegrees),
+                |p, v| v.put_opt_milli(&mut p.skew_millidegrees),
+            ),
+            Column::new("ms", Int64, |p| Value::int(p.ms), |p, v| v.put_int(&mut p.ms)),
+        ],
+    );
 
-    fn schema() -> SchemaRef {
-        PAGES.clone()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let n = rows.len();
-        let (mut doc_id, mut page, mut text) =
-            (StringBuilder::new(), Int32Builder::with_capacity(n), StringBuilder::new());
-        let (mut confidence, mut method, mut engine) =
-            (Float64Builder::with_capacity(n), StringBuilder::new(), StringBuilder::new());
-        let (mut model, mut orientation, mut ms) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
-        let (mut layout_by, mut skew) = (StringBuilder::new(), Float64Builder::with_capacity(n));
-        for (r, _, _) in rows {
-            let r: &PageRow = r.borrow();
-            doc_id.append_value(&r.doc_id);
-            page.append_value(i32::try_from(r.page).unwrap_or(i32::MAX));
-            text.append_value(&r.text);
-            confidence.append_option(r.confidence_ppm.map(|c| f64::from(c) / 1_000_000.0));
-            method.append_value(r.method.as_str());
-            engine.append_value(&r.engine);
-            model.append_option(r.model.as_deref());
-            orientation.append_option(r.orientation.as_deref());
-            layout_by.append_option(r.layout_by.as_deref());
-            skew.append_option(r.skew_millidegrees.map(|m| f64::from(m) / 1000.0));
-            ms.append_value(i64::try_from(r.ms).unwrap_or(i64::MAX));
-        }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(doc_id.finish()),
-            Arc::new(page.finish()),
-            Arc::new(text.finish()),
-            Arc::new(confidence.finish()),
-            Arc::new(method.finish()),
-            Arc::new(engine.finish()),
-            Arc::new(model.finish()),
-            Arc::new(orientation.finish()),
-            Arc::new(layout_by.finish()),
-            Arc::new(skew.finish()),
-            Arc::new(ms.finish()),
-        ];
-        finish(Self::schema(), columns, rows)
+    fn row(&self) -> &PageRow {
+        self
     }
 }
-
-static FAILURES: LazyLock<SchemaRef> = LazyLock::new(|| {
-    with_time_diff(vec![
-        utf8("source", false),
-        utf8("doc_id", true),
-        utf8("stage", false),
-        utf8("error", false),
-        Field::new("attempts", DataType::Int32, false),
-    ])
-});
 
 impl TableRow for Failure {
-    const TABLE: &'static str = "failures";
+    type Row = Failure;
+    const DECLARATION: Table<Failure> = Table::new(
+        "failures",
+        Commit::EveryEpoch,
+        &[
+            Column::new("source", Utf8, |f| Value::str(&f.source), |f, v| v.put_str(&mut f.source)),
+            Column::nullable(
+                "doc_id",
+                Utf8,
+                |f| Value::opt_str(f.doc_id.as_deref()),
+                |f, v| v.put_opt_str(&mut f.doc_id),
+            ),
+            Column::new("stage", Utf8, |f| Value::name(f.stage), |f, v| v.put_name(&mut f.stage)),
+            Column::new("error", Utf8, |f| Value::str(&f.error), |f, v| v.put_str(&mut f.error)),
+            Column::new("attempts", Int32, |f| Value::int(f.attempts), |f, v| v.put_int(&mut f.attempts)),
+        ],
+    );
 
-    fn schema() -> SchemaRef {
-        FAILURES.clone()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let mut source = StringBuilder::new();
-        let mut doc_id = StringBuilder::new();
-        let mut stage = StringBuilder::new();
-        let mut error = StringBuilder::new();
-        let mut attempts = Int32Builder::new();
-        for (f, _, _) in rows {
-            let f: &Failure = f.borrow();
-            source.append_value(&f.source);
-            doc_id.append_option(f.doc_id.as_deref());
-            stage.append_value(f.stage.as_str());
-            error.append_value(&f.error);
-            attempts.append_value(i32::try_from(f.attempts).unwrap_or(i32::MAX));
-        }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(source.finish()),
-            Arc::new(doc_id.finish()),
-            Arc::new(stage.finish()),
-            Arc::new(error.finish()),
-            Arc::new(attempts.finish()),
-        ];
-        finish(Self::schema(), columns, rows)
+    fn row(&self) -> &Failure {
+        self
     }
 }
 
-static DUPLICATES: LazyLock<SchemaRef> = LazyLock::new(|| {
-    with_time_diff(vec![
-        utf8("doc_id", false),
-        utf8("cluster_id", false),
-        utf8("kind", false),
-        Field::new("similarity", DataType::Float64, false),
-    ])
-});
-
 impl TableRow for DuplicateRow {
-    const TABLE: &'static str = "duplicates";
+    type Row = DuplicateRow;
+    const DECLARATION: Table<DuplicateRow> = Table::new(
+        "duplicates",
+        Commit::EveryEpoch,
+        &[
+            Column::new("doc_id", Utf8, |r| Value::str(&r.doc_id), |r, v| v.put_str(&mut r.doc_id)),
+            Column::new("cluster_id", Utf8, |r| Value::str(&r.cluster_id), |r, v| v.put_str(&mut r.cluster_id)),
+            Column::new("kind", Utf8, |r| Value::name(r.kind), |r, v| v.put_name(&mut r.kind)),
+            Column::new(
+                "similarity",
+                Float64,
+                |r| Value::ppm(r.similarity_ppm),
+                |r, v| v.put_ppm(&mut r.similarity_ppm),
+            ),
+        ],
+    );
 
-    fn schema() -> SchemaRef {
-        DUPLICATES.clone()
+    fn row(&self) -> &DuplicateRow {
+        self
     }
+}
 
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let mut doc_id = StringBuilder::new();
-        let mut cluster_id = StringBuilder::new();
-        let mut kind = StringBuilder::new();
-        let mut similarity = Float64Builder::new();
-        for (r, _, _) in rows {
-            let r: &DuplicateRow = r.borrow();
-            doc_id.append_value(&r.doc_id);
-            cluster_id.append_value(&r.cluster_id);
-            kind.append_value(r.kind.as_str());
-            similarity.append_value(f64::from(r.similarity_ppm) / 1_000_000.0);
-        }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(doc_id.finish()),
-            Arc::new(cluster_id.finish()),
-            Arc::new(kind.finish()),
-            Arc::new(similarity.finish()),
-        ];
-        finish(Self::schema(), columns, rows)
+impl TableRow for EntityRow {
+    type Row = EntityRow;
+    const DECLARATION: Table<EntityRow> = Table::new(
+        "entities",
+        Commit::EveryEpoch,
+        &[
+            Column::new("doc_id", Utf8, |e| Value::str(&e.doc_id), |e, v| v.put_str(&mut e.doc_id)),
+            Column::new("kind", Utf8, |e| Value::name(e.kind), |e, v| v.put_name(&mut e.kind)),
+            Column::new("text", Utf8, |e| Value::str(&e.text), |e, v| v.put_str(&mut e.text)),
+            Column::new("norm", Utf8, |e| Value::str(&e.norm), |e, v| v.put_str(&mut e.norm)),
+            Column::nullable("year", Int32, |e| Value::opt_int(e.year), |e, v| v.put_opt_int(&mut e.year)),
+            Column::new("start", Int32, |e| Value::int(e.start), |e, v| v.put_int(&mut e.start)),
+            Column::new("end", Int32, |e| Value::int(e.end), |e, v| v.put_int(&mut e.end)),
+            Column::new(
+                "confidence",
+                Float64,
+                |e| Value::ppm(e.confidence_ppm),
+                |e, v| v.put_ppm(&mut e.confidence_ppm),
+            ),
+            Column::new("ambiguous", Boolean, |e| Value::Bool(e.ambiguous), |e, v| v.put_bool(&mut e.ambiguous)),
+        ],
+    );
+
+    fn row(&self) -> &EntityRow {
+        self
+    }
+}
+
+impl TableRow for CleanChange {
+    type Row = CleanChange;
+    const DECLARATION: Table<CleanChange> = Table::new(
+        "clean_changes",
+        Commit::EveryEpoch,
+        &[
+            Column::new("doc_id", Utf8, |c| Value::str(&c.doc_id), |c, v| v.put_str(&mut c.doc_id)),
+            Column::new("rule", Utf8, |c| Value::name(c.rule), |c, v| v.put_name(&mut c.rule)),
+            Column::new("count", Int64, |c| Value::int(c.count), |c, v| v.put_int(&mut c.count)),
+        ],
+    );
+
+    fn row(&self) -> &CleanChange {
+        self
+    }
+}
+
+impl TableRow for EntityCount {
+    type Row = EntityCount;
+    const DECLARATION: Table<EntityCount> = Table::new(
+        "entity_counts",
+        Commit::EveryEpoch,
+        &[
+            Column::new("kind", Utf8, |c| Value::name(c.kind), |c, v| v.put_name(&mut c.kind)),
+            Column::new("norm", Utf8, |c| Value::str(&c.norm), |c, v| v.put_str(&mut c.norm)),
+            Column::new("documents", Int64, |c| Value::int(c.documents), |c, v| v.put_int(&mut c.documents)),
+        ],
+    );
+
+    fn row(&self) -> &EntityCount {
+        self
     }
 }
 
@@ -331,183 +299,166 @@ pub struct RunRow {
     pub config: String,
 }
 
-static RUNS: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
-    with_time_diff(vec![
-        utf8("run_id", false),
-        utf8("job_id", false),
-        utf8("mode", false),
-        Field::new("started", ts.clone(), false),
-        Field::new("finished", ts, false),
-        Field::new("first_epoch", DataType::Int64, false),
-        Field::new("last_epoch", DataType::Int64, false),
-        Field::new("inputs", DataType::Int64, false),
-        Field::new("documents", DataType::Int64, false),
-        Field::new("duplicates", DataType::Int64, false),
-        Field::new("failures", DataType::Int64, false),
-        utf8("config", false),
-    ])
-});
-
 impl TableRow for RunRow {
-    const TABLE: &'static str = "runs";
+    type Row = RunRow;
+    const DECLARATION: Table<RunRow> = Table::new(
+        "runs",
+        Commit::EndOfRun,
+        &[
+            Column::new("run_id", Utf8, |r| Value::str(&r.run_id), |r, v| v.put_str(&mut r.run_id)),
+            Column::new("job_id", Utf8, |r| Value::str(&r.job_id), |r, v| v.put_str(&mut r.job_id)),
+            Column::new("mode", Utf8, |r| Value::str(&r.mode), |r, v| v.put_str(&mut r.mode)),
+            Column::new("started", Timestamp, |r| Value::Int(r.started_us), |r, v| v.put_int(&mut r.started_us)),
+            Column::new("finished", Timestamp, |r| Value::Int(r.finished_us), |r, v| v.put_int(&mut r.finished_us)),
+            Column::new("first_epoch", Int64, |r| Value::int(r.first_epoch), |r, v| v.put_int(&mut r.first_epoch)),
+            Column::new("last_epoch", Int64, |r| Value::int(r.last_epoch), |r, v| v.put_int(&mut r.last_epoch)),
+            Column::new("inputs", Int64, |r| Value::int(r.inputs), |r, v| v.put_int(&mut r.inputs)),
+            Column::new("documents", Int64, |r| Value::Int(r.documents), |r, v| v.put_int(&mut r.documents)),
+            Column::new("duplicates", Int64, |r| Value::Int(r.duplicates), |r, v| v.put_int(&mut r.duplicates)),
+            Column::new("failures", Int64, |r| Value::Int(r.failures), |r, v| v.put_int(&mut r.failures)),
+            Column::new("config", Utf8, |r| Value::str(&r.config), |r, v| v.put_str(&mut r.config)),
+        ],
+    );
 
-    fn schema() -> SchemaRef {
-        RUNS.clone()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let mut run_id = StringBuilder::new();
-        let mut job_id = StringBuilder::new();
-        let mut mode = StringBuilder::new();
-        let mut started = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-        let mut finished = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-        let mut ints: Vec<Int64Builder> = (0..6).map(|_| Int64Builder::new()).collect();
-        let mut config = StringBuilder::new();
-        for (r, _, _) in rows {
-            let r: &RunRow = r.borrow();
-            run_id.append_value(&r.run_id);
-            job_id.append_value(&r.job_id);
-            mode.append_value(&r.mode);
-            started.append_value(r.started_us);
-            finished.append_value(r.finished_us);
-            let values =
-                [r.first_epoch as i64, r.last_epoch as i64, r.inputs as i64, r.documents, r.duplicates, r.failures];
-            for (b, v) in ints.iter_mut().zip(values) {
-                b.append_value(v);
-            }
-            config.append_value(&r.config);
-        }
-        let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(run_id.finish()),
-            Arc::new(job_id.finish()),
-            Arc::new(mode.finish()),
-            Arc::new(started.finish()),
-            Arc::new(finished.finish()),
-        ];
-        columns.extend(ints.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-        columns.push(Arc::new(config.finish()));
-        finish(Self::schema(), columns, rows)
+    fn row(&self) -> &RunRow {
+        self
     }
 }
-
-static ENTITIES: LazyLock<SchemaRef> = LazyLock::new(|| {
-    with_time_diff(vec![
-        utf8("doc_id", false),
-        utf8("kind", false),
-        utf8("text", false),
-        utf8("norm", false),
-        Field::new("year", DataType::Int32, true),
-        Field::new("start", DataType::Int32, false),
-        Field::new("end", DataType::Int32, false),
-        Field::new("confidence", DataType::Float64, false),
-        Field::new("ambiguous", DataType::Boolean, false),
-    ])
-});
-
-impl TableRow for EntityRow {
-    const TABLE: &'static str = "entities";
-
-    fn schema() -> SchemaRef {
-        ENTITIES.clone()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let (mut doc_id, mut kind, mut text, mut norm) =
-            (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
-        let (mut year, mut start, mut end) = (Int32Builder::new(), Int32Builder::new(), Int32Builder::new());
-        let (mut confidence, mut ambiguous) = (Float64Builder::new(), BooleanBuilder::new());
-        for (e, _, _) in rows {
-            let e: &EntityRow = e.borrow();
-            doc_id.append_value(&e.doc_id);
-            kind.append_value(e.kind.as_str());
-            text.append_value(&e.text);
-            norm.append_value(&e.norm);
-            year.append_option(e.year);
-            start.append_value(i32::try_from(e.start).unwrap_or(i32::MAX));
-            end.append_value(i32::try_from(e.end).unwrap_or(i32::MAX));
-            confidence.append_value(f64::from(e.confidence_ppm) / 1_000_000.0);
-            ambiguous.append_value(e.ambiguous);
-        }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(doc_id.finish()),
-            Arc::new(kind.finish()),
-            Arc::new(text.finish()),
-            Arc::new(norm.finish()),
-            Arc::new(year.finish()),
-            Arc::new(start.finish()),
-            Arc::new(end.finish()),
-            Arc::new(confidence.finish()),
-            Arc::new(ambiguous.finish()),
-        ];
-        finish(Self::schema(), columns, rows)
-    }
-}
-
-static CLEAN_CHANGES: LazyLock<SchemaRef> = LazyLock::new(|| {
-    with_time_diff(vec![utf8("doc_id", false), utf8("rule", false), Field::new("count", DataType::Int64, false)])
-});
-
-impl TableRow for CleanChange {
-    const TABLE: &'static str = "clean_changes";
-
-    fn schema() -> SchemaRef {
-        CLEAN_CHANGES.clone()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let (mut doc_id, mut rule, mut count) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
-        for (c, _, _) in rows {
-            let c: &CleanChange = c.borrow();
-            doc_id.append_value(&c.doc_id);
-            rule.append_value(c.rule.as_str());
-            count.append_value(i64::from(c.count));
-        }
-        let columns: Vec<ArrayRef> = vec![Arc::new(doc_id.finish()), Arc::new(rule.finish()), Arc::new(count.finish())];
-        finish(Self::schema(), columns, rows)
-    }
-}
-
-static ENTITY_COUNTS: LazyLock<SchemaRef> = LazyLock::new(|| {
-    with_time_diff(vec![utf8("kind", false), utf8("norm", false), Field::new("documents", DataType::Int64, false)])
-});
-
-impl TableRow for EntityCount {
-    const TABLE: &'static str = "entity_counts";
-
-    fn schema() -> SchemaRef {
-        ENTITY_COUNTS.clone()
-    }
-
-    fn to_batch<B: Borrow<Self>>(rows: &[(B, Epoch, i64)]) -> Result<RecordBatch> {
-        let (mut kind, mut norm, mut documents) = (StringBuilder::new(), StringBuilder::new(), Int64Builder::new());
-        for (c, _, _) in rows {
-            let c: &EntityCount = c.borrow();
-            kind.append_value(c.kind.as_str());
-            norm.append_value(&c.norm);
-            documents.append_value(c.documents);
-        }
-        let columns: Vec<ArrayRef> =
-            vec![Arc::new(kind.finish()), Arc::new(norm.finish()), Arc::new(documents.finish())];
-        finish(Self::schema(), columns, rows)
-    }
-}
-
-/// The tables every epoch commits, in commit order. A job resumes after the last epoch
-/// all of them hold.
-pub const DATA_TABLES: [&str; 7] =
-    ["documents", "duplicates", "failures", "entities", "entity_counts", "clean_changes", "pages"];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::{CleanRule, DuplicateKind, EntityKind, PageMethod, Script, Stage};
+    use crate::table::TableInfo;
+
+    /// `rows` encoded, decoded and encoded again give the same batch: every declared
+    /// column is written and read back, whatever its type, nulls included.
+    fn round_trip<R: TableRow<Row = R> + Default + std::fmt::Debug>(rows: Vec<R>) {
+        let updates: Vec<(&R, u64, i64)> =
+            rows.iter().enumerate().map(|(i, r)| (r, i as u64, 1 - 2 * (i as i64 % 2))).collect();
+        let batch = R::DECLARATION.encode(updates.iter().copied()).expect("encode");
+        assert_eq!(batch.schema(), R::schema());
+        let decoded = R::DECLARATION.decode(&batch).expect("decode");
+        let diffs: Vec<i64> = decoded.iter().map(|(_, d)| *d).collect();
+        assert_eq!(diffs, updates.iter().map(|u| u.2).collect::<Vec<_>>());
+        let again: Vec<(&R, u64, i64)> = decoded.iter().zip(&updates).map(|((r, d), u)| (r, u.1, *d)).collect();
+        assert_eq!(R::DECLARATION.encode(again).expect("encode again"), batch, "{}", R::TABLE);
+    }
 
     #[test]
-    fn document_batch_has_schema_columns() {
-        let doc =
-            Document { doc_id: "a".into(), text: "天地".into(), content_hash: "h".into(), ..Default::default() };
-        let batch = Document::to_batch(&[(doc, 3, 1)]).expect("batch");
-        assert_eq!(batch.num_columns(), Document::schema().fields().len());
-        assert_eq!(batch.num_rows(), 1);
+    fn every_table_round_trips() {
+        let mut extra = std::collections::BTreeMap::new();
+        extra.insert("pages_failed".to_owned(), "2".to_owned());
+        round_trip(vec![
+            Document { doc_id: "a".into(), text: "天地".into(), content_hash: "h".into(), ..Default::default() },
+            Document {
+                doc_id: "b".into(),
+                source: "s.jsonl#3".into(),
+                title: Some("靜夜思".into()),
+                author: Some("李白".into()),
+                collection: Some("唐詩".into()),
+                dynasty: Some("唐".into()),
+                extra,
+                text: "床前明月光".into(),
+                text_simplified: Some("床前明月光".into()),
+                script: Script::Hant,
+                quality_ppm: 987_654,
+                content_hash: "x".into(),
+                pages: Some(3),
+                ocr_confidence_ppm: Some(912_000),
+                ..Default::default()
+            },
+        ]);
+        round_trip(vec![
+            PageRow::default(),
+            PageRow {
+                doc_id: "p".into(),
+                page: 2,
+                text: "春眠".into(),
+                confidence_ppm: Some(1),
+                method: PageMethod::TextLayer,
+                engine: "tesseract 5.3.0".into(),
+                model: Some("chi_tra".into()),
+                orientation: Some("vertical".into()),
+                layout_by: Some("geometry".into()),
+                skew_millidegrees: Some(-1250),
+                ms: 748,
+                ..Default::default()
+            },
+        ]);
+        round_trip(vec![Failure::new(
+            "f.pdf#page=2",
+            Some("f".into()),
+            Stage::Ocr,
+            "past its deadline",
+            Default::default(),
+        )]);
+        round_trip(vec![DuplicateRow {
+            doc_id: "b".into(),
+            cluster_id: "a".into(),
+            kind: DuplicateKind::Near,
+            similarity_ppm: 800_000,
+        }]);
+        round_trip(vec![EntityRow {
+            doc_id: "d".into(),
+            kind: EntityKind::EraDate,
+            text: "貞觀三年".into(),
+            norm: "唐貞觀3年".into(),
+            year: Some(629),
+            start: 4,
+            end: 8,
+            confidence_ppm: 900_000,
+            ambiguous: true,
+        }]);
+        round_trip(vec![CleanChange { doc_id: "d".into(), rule: CleanRule::PiiBankCard, count: 2 }]);
+        round_trip(vec![EntityCount { kind: EntityKind::Place, norm: "長安".into(), documents: 12 }]);
+        round_trip(vec![RunRow {
+            run_id: "r".into(),
+            started_us: 1_700_000_000_000_000,
+            inputs: 5,
+            ..Default::default()
+        }]);
+    }
+
+    #[test]
+    fn the_registry_names_each_table_once_and_commits_runs_last() {
+        let names: Vec<&str> = tables().iter().map(|t: &TableInfo| t.name).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        assert_eq!(names.last(), Some(&"runs"));
+        assert_eq!(data_tables().count(), names.len() - 1);
+    }
+
+    #[test]
+    fn a_table_on_disk_with_another_schema_is_an_error_naming_the_column() {
+        use arrow::datatypes::{DataType, Field, Schema};
+        let declared = EntityRow::schema();
+        assert!(EntityRow::DECLARATION.check(&declared).is_ok());
+        let mut fields: Vec<Field> = declared.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields[4] = Field::new("year", DataType::Utf8, true);
+        let err = EntityRow::DECLARATION.check(&Schema::new(fields.clone())).expect_err("year is text");
+        assert_eq!(err.to_string(), "table entities, column year: Utf8 on disk where Int32 is declared");
+        fields.remove(4);
+        let err = EntityRow::DECLARATION.check(&Schema::new(fields)).expect_err("year is missing");
+        assert!(err.to_string().starts_with("table entities, column year: declared, and missing"), "{err}");
+    }
+
+    #[test]
+    fn a_value_that_does_not_fit_is_an_error_naming_the_column() {
+        use arrow::array::{Int64Array, RecordBatch, StringArray};
+        use std::sync::Arc;
+        let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+            arrow::datatypes::Field::new("kind", arrow::datatypes::DataType::Utf8, false),
+            arrow::datatypes::Field::new("documents", arrow::datatypes::DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(StringArray::from(vec!["PLACE", "CITY"])), Arc::new(Int64Array::from(vec![1, 2]))],
+        )
+        .expect("batch");
+        let err = EntityCount::DECLARATION.decode(&batch).expect_err("CITY is no kind");
+        assert_eq!(err.to_string(), "table entity_counts, column kind: row 1: Str(\"CITY\") does not fit the record");
     }
 }

@@ -166,7 +166,7 @@ impl EpochCommitter for DeltaCommitter {
     fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> wenflow_engine::Result<()> {
         let started = std::time::Instant::now();
         let mut any = false;
-        for name in wenflow_engine::schema::DATA_TABLES {
+        for name in wenflow_engine::schema::data_tables().map(|t| t.name) {
             if self.output.committed.get(name).copied().flatten().is_some_and(|c| epoch <= c) {
                 continue;
             }

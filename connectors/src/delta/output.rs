@@ -6,13 +6,11 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use deltalake::kernel::StructType;
-use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, ObjectStore};
 use url::Url;
-use wenflow_engine::schema::DATA_TABLES;
-use wenflow_engine::schema::{RunRow, TableRow};
-use wenflow_engine::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, PageRow};
+use wenflow_engine::schema::{self, TableInfo, data_tables};
 
 use crate::{ConnectorError, Result};
 
@@ -39,19 +37,6 @@ pub struct Output {
     pub committed: BTreeMap<&'static str, Option<u64>>,
 }
 
-fn schemas() -> [(&'static str, SchemaRef); 8] {
-    [
-        (Document::TABLE, Document::schema()),
-        (DuplicateRow::TABLE, DuplicateRow::schema()),
-        (Failure::TABLE, Failure::schema()),
-        (EntityRow::TABLE, EntityRow::schema()),
-        (EntityCount::TABLE, EntityCount::schema()),
-        (CleanChange::TABLE, CleanChange::schema()),
-        (PageRow::TABLE, PageRow::schema()),
-        (RunRow::TABLE, RunRow::schema()),
-    ]
-}
-
 fn delta_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> ConnectorError + '_ {
     move |source| ConnectorError::Delta { table: table.to_owned(), source }
 }
@@ -67,9 +52,14 @@ impl Output {
         claim(&root, job_id)?;
         let mut tables = BTreeMap::new();
         let mut committed = BTreeMap::new();
-        for (name, schema) in schemas() {
-            let table =
-                if leader { open_or_create(&root, name, &schema).await? } else { wait_and_open(&root, name).await? };
+        for info in schema::tables() {
+            let name = info.name;
+            let table = if leader {
+                open_or_create(&root, name, &(info.schema)()).await?
+            } else {
+                wait_and_open(&root, name).await?
+            };
+            check(&table, &info)?;
             let version = table
                 .snapshot()
                 .map_err(delta_err(name))?
@@ -85,9 +75,8 @@ impl Output {
     /// The first epoch that some data table does not hold yet (`first_epoch` if none
     /// holds anything). Epochs before it are not read again.
     pub fn resume_epoch(&self, first_epoch: u64) -> u64 {
-        DATA_TABLES
-            .iter()
-            .map(|t| self.committed.get(t).copied().flatten().map_or(first_epoch, |e| e + 1))
+        data_tables()
+            .map(|t| self.committed.get(t.name).copied().flatten().map_or(first_epoch, |e| e + 1))
             .min()
             .unwrap_or(first_epoch)
             .max(first_epoch)
@@ -124,6 +113,17 @@ impl Output {
     pub fn store(&self, name: &str) -> Option<Arc<dyn ObjectStore>> {
         self.tables.get(name).map(DeltaTable::object_store)
     }
+}
+
+/// Checks the schema of a table found on disk against its declaration: a table written by
+/// another version of wenflow, or by someone else, is refused with the column that differs.
+fn check(table: &DeltaTable, info: &TableInfo) -> Result<()> {
+    let schema = table.snapshot().map_err(delta_err(info.name))?.schema();
+    let found: arrow::datatypes::Schema = schema
+        .as_ref()
+        .try_into_arrow()
+        .map_err(|e| ConnectorError::Delta { table: info.name.to_owned(), source: e.into() })?;
+    Ok((info.check)(&found)?)
 }
 
 /// Records `job_id` as the owner of `root`, or fails if another job owns it.
@@ -191,5 +191,34 @@ async fn open_or_create(root: &Path, name: &'static str, schema: &SchemaRef) -> 
             deltalake::open_table(url).await.map_err(delta_err(name))
         }
         Err(e) => Err(delta_err(name)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use wenflow_engine::EntityRow;
+    use wenflow_engine::schema::TableRow;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    }
+
+    #[test]
+    fn a_table_on_disk_with_another_schema_is_refused_naming_the_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rt = runtime();
+        // An `entities` table whose `year` is text, as another program might have left it.
+        let mut fields: Vec<Field> = EntityRow::schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields[4] = Field::new("year", DataType::Utf8, true);
+        rt.block_on(open_or_create(dir.path(), "entities", &Arc::new(Schema::new(fields)))).expect("create");
+        let err = rt.block_on(Output::open(dir.path(), "job", true)).err().expect("refused");
+        assert_eq!(err.to_string(), "table entities, column year: Utf8 on disk where Int32 is declared");
+        // The tables as declared open, and open again.
+        let fresh = tempfile::tempdir().expect("tempdir");
+        rt.block_on(Output::open(fresh.path(), "job", true)).expect("created");
+        let output = rt.block_on(Output::open(fresh.path(), "job", true)).expect("reopened");
+        assert_eq!(output.tables.len(), schema::tables().len());
     }
 }
