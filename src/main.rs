@@ -98,12 +98,12 @@ struct IngestCli {
     /// Also read the folders the chinese-poetry layout skips (error/, strains/, rank/).
     #[arg(long)]
     include_skipped: bool,
-    /// Input megabytes per epoch (epochs commit atomically; memory is bounded by about one or two epochs of input).
-    #[arg(long, default_value_t = 16)]
-    epoch_mb: u64,
-    /// Largest JSONL byte range read as one split, in megabytes.
-    #[arg(long, default_value_t = 8)]
-    split_mb: u64,
+    /// Input megabytes per epoch (epochs commit atomically; memory is bounded by about one or two epochs of input). Fractions work (0.05 is about 50 KB, for tests).
+    #[arg(long, default_value_t = 16.0)]
+    epoch_mb: f64,
+    /// Largest JSONL byte range read as one split, in megabytes (fractions work).
+    #[arg(long, default_value_t = 8.0)]
+    split_mb: f64,
     /// JSON and text files larger than this many megabytes become failures.
     #[arg(long, default_value_t = 1024)]
     max_file_mb: u64,
@@ -320,21 +320,67 @@ struct SqlCli {
     format: OutputFormat,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WENFLOW_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,wenflow=info,wenflow_engine=info,wenflow_connectors=info,wenflow_operators=info,wenflow_queries=info")))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Ingest(a) => ingest::run(ingest_args(*a)?)?,
-        Command::Sql(a) => sql(a)?,
-        Command::Entities(a) => entities(a)?,
-        Command::Search(a) => search::run(a)?,
-        Command::OcrWorker => ocr_worker()?,
+    let result = match cli.command {
+        Command::Ingest(a) => ingest_args(*a).map_err(|e| Usage(one_line(&e)).into()).and_then(ingest::run),
+        Command::Sql(a) => sql(a),
+        Command::Entities(a) => entities(a),
+        Command::Search(a) => search::run(a),
+        Command::OcrWorker => ocr_worker(),
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            if is_usage(&e) { 2 } else { 1 }
+        }
     };
     std::process::exit(code);
 }
+
+/// An error and its causes on one line, each cause said once: a cause whose message its
+/// error already includes is not repeated.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let message = cause.to_string().replace('\n', " ");
+        if !line.contains(message.as_str()) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&message);
+        }
+    }
+    line
+}
+
+/// Whether the user's input is at fault: bad SQL, an unknown table, a data directory
+/// that is not there, a query that does not parse, a bad option value. Exit code 2, as
+/// for a command line clap refuses.
+fn is_usage(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.is::<Usage>()
+            || c.downcast_ref::<wenflow_queries::QueryError>().is_some_and(wenflow_queries::QueryError::is_usage)
+            || c.downcast_ref::<wenflow_index::IndexError>().is_some_and(wenflow_index::IndexError::is_usage)
+    })
+}
+
+/// An error in what the user asked for, found after parsing the command line.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
     let addresses = match &a.hostfile {
@@ -342,6 +388,12 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
         None => Vec::new(),
     };
     let mb = |n: u64| n.max(1) << 20;
+    let size = |option: &str, mb: f64| -> anyhow::Result<u64> {
+        if !(mb.is_finite() && mb * 1_048_576.0 >= 1024.0) {
+            return Err(Usage(format!("--{option} {mb}: use at least 0.001 (about 1 KB)")).into());
+        }
+        Ok((mb * 1_048_576.0).round() as u64)
+    };
     let f = a.fields;
     Ok(ingest::IngestArgs {
         inputs: a.inputs,
@@ -357,8 +409,8 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
                 dynasty: f.dynasty_field,
             },
             include_skipped: a.include_skipped,
-            split_bytes: mb(a.split_mb),
-            epoch_bytes: mb(a.epoch_mb),
+            split_bytes: size("split-mb", a.split_mb)?,
+            epoch_bytes: size("epoch-mb", a.epoch_mb)?,
             max_file_bytes: mb(a.max_file_mb),
         },
         cluster: ClusterConfig { workers: a.workers, processes: a.processes, process: a.process, addresses },
@@ -390,7 +442,7 @@ fn sql(a: SqlCli) -> anyhow::Result<i32> {
         let batches = wenflow_queries::run_sql(&ctx, &a.sql).await?;
         wenflow_queries::format_batches(&batches, a.format)
     });
-    let text = out.with_context(|| format!("running {:?}", a.sql))?;
+    let text = out?;
     print!("{text}");
     if !text.ends_with('\n') {
         println!();
@@ -400,7 +452,9 @@ fn sql(a: SqlCli) -> anyhow::Result<i32> {
 
 fn entities(a: EntitiesCli) -> anyhow::Result<i32> {
     use wenflow_operators::{clean, entities};
-    let extractor = entities::Extractor::new(entities::Gazetteer::with_user_files(&a.gazetteer)?, a.era.options()?);
+    let usage = |e: &dyn std::fmt::Display| anyhow::Error::from(Usage(e.to_string()));
+    let gazetteer = entities::Gazetteer::with_user_files(&a.gazetteer).map_err(|e| usage(&e))?;
+    let extractor = entities::Extractor::new(gazetteer, a.era.options().map_err(|e| usage(&e))?);
     let text = if a.raw { a.text.clone() } else { clean::clean_text(&a.text, true) };
     let doc = entities::DocContext { dynasty: a.dynasty.as_deref(), author: a.author.as_deref() };
     let found = extractor.mentions(&text, &doc);
@@ -440,7 +494,7 @@ fn entities(a: EntitiesCli) -> anyhow::Result<i32> {
                 );
             }
         }
-        other => anyhow::bail!("unknown format {other:?} (table or json)"),
+        other => return Err(Usage(format!("unknown format {other:?} (table or json)")).into()),
     }
     Ok(0)
 }

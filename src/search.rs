@@ -9,7 +9,7 @@ use wenflow_index::{Filters, SearchRequest, ShardedSearcher, parse_years};
 
 #[derive(Args, Debug)]
 pub struct SearchCli {
-    /// The query: Han text is matched as a span in either script (`舉頭望明月`, `举头望明月`); words are ANDed; `OR`, `NOT`/`-`, `"phrases"`, `(groups)` and `field:` prefixes (text, title, author) work. Empty: every document (use with filters).
+    /// The query: Han text is matched as a span in either script (`舉頭望明月`, `举头望明月`); words are ANDed; `OR`, `NOT`/`-`, `"phrases"`, `(groups)` and `field:` prefixes (text, title, author) work. `*`: every document (with filters, every document they admit).
     query: String,
     /// Output root written by `wenflow ingest` (or its `index` directory).
     #[arg(long)]
@@ -39,7 +39,7 @@ pub struct SearchCli {
 
 pub fn run(a: SearchCli) -> anyhow::Result<i32> {
     if !matches!(a.format.as_str(), "table" | "json") {
-        anyhow::bail!("unknown format {:?} (table or json)", a.format);
+        return Err(crate::Usage(format!("unknown format {:?} (table or json)", a.format)).into());
     }
     let searcher =
         ShardedSearcher::open(&a.index).with_context(|| format!("opening the index {}", a.index.display()))?;

@@ -154,4 +154,122 @@ mod tests {
             ]
         );
     }
+
+    /// An output record: owner (or failure), `doc_id`, input unit.
+    type Row = (bool, String, u64);
+
+    /// The resolution a sequential reading gives: each epoch's updates consolidated,
+    /// retractions first (an owner leaving frees its id, a rejected record leaving takes its
+    /// failure with it), then claims in input-plan order.
+    #[derive(Default)]
+    struct Model {
+        owners: BTreeMap<String, u64>,
+        rejected: std::collections::BTreeSet<(String, u64)>,
+    }
+
+    impl Model {
+        fn apply(&mut self, epoch: &BTreeMap<(String, u64), isize>) {
+            for ((id, unit), _) in epoch.iter().filter(|(_, d)| **d < 0) {
+                if self.owners.get(id) == Some(unit) {
+                    self.owners.remove(id);
+                } else {
+                    self.rejected.remove(&(id.clone(), *unit));
+                }
+            }
+            let mut claims: Vec<&(String, u64)> = epoch.iter().filter(|(_, d)| **d > 0).map(|(k, _)| k).collect();
+            claims.sort_by_key(|(_, unit)| *unit);
+            for (id, unit) in claims {
+                if self.owners.contains_key(id) {
+                    self.rejected.insert((id.clone(), *unit));
+                } else {
+                    self.owners.insert(id.clone(), *unit);
+                }
+            }
+        }
+
+        /// `(owner?, doc_id, unit)` of every record in the output.
+        fn rows(&self) -> Vec<Row> {
+            let mut rows: Vec<_> = self.owners.iter().map(|(id, u)| (true, id.clone(), *u)).collect();
+            rows.extend(self.rejected.iter().map(|(id, u)| (false, id.clone(), *u)));
+            rows.sort();
+            rows
+        }
+    }
+
+    /// Oracle: random claims and withdrawals of a few ids, fed by whichever worker a record
+    /// hashes to, over 16 seeds with one worker and with two; after every epoch the owners
+    /// and the failures equal the sequential model's.
+    #[test]
+    fn resolution_matches_a_sequential_model_over_random_updates() {
+        for seed in 1..=16u64 {
+            for workers in [1, 2] {
+                let out: Arc<Mutex<BTreeMap<Row, isize>>> = Arc::default();
+                let sink = out.clone();
+                timely::execute(timely::Config::process(workers), move |worker| {
+                    let (index, peers) = (worker.index() as u64, worker.peers() as u64);
+                    let sink = sink.clone();
+                    let (mut input, probe) = worker.dataflow::<u64, _, _>(|scope| {
+                        let (input, docs) = scope.new_collection::<Document, isize>();
+                        let (ok, err) = resolve_ids(docs);
+                        let ok = ok.map(|d| (true, d.doc_id.clone(), d.pos.unit));
+                        let err = err.map(|f| (false, f.doc_id.unwrap_or_default(), f.pos.unit));
+                        let sink = sink.clone();
+                        let (probe, _) = ok
+                            .concat(err)
+                            .inspect(move |(r, _, d)| *sink.lock().expect("lock").entry(r.clone()).or_default() += d)
+                            .inner
+                            .probe();
+                        (input, probe)
+                    });
+                    // Every worker draws the same sequence and feeds its share of it.
+                    let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                    let mut draw = |n: u64| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        rng % n
+                    };
+                    let mut live: Vec<(String, u64)> = Vec::new();
+                    let mut model = Model::default();
+                    for epoch in 1..30u64 {
+                        let mut updates: BTreeMap<(String, u64), isize> = BTreeMap::new();
+                        for _ in 0..=draw(6) {
+                            if !live.is_empty() && draw(3) == 0 {
+                                let (id, unit) = live.swap_remove(draw(live.len() as u64) as usize);
+                                *updates.entry((id, unit)).or_default() -= 1;
+                            } else {
+                                // Units are unique and their order is not the order of arrival.
+                                let record = (format!("d{}", draw(5)), draw(1000) * 1000 + epoch * 10 + draw(10));
+                                if !live.contains(&record) && !updates.contains_key(&record) {
+                                    live.push(record.clone());
+                                    *updates.entry(record).or_default() += 1;
+                                }
+                            }
+                        }
+                        updates.retain(|_, d| *d != 0);
+                        for ((id, unit), diff) in &updates {
+                            if (unit + id.len() as u64) % peers == index {
+                                input.update(doc(id, *unit, "t"), *diff);
+                            }
+                        }
+                        model.apply(&updates);
+                        input.advance_to(epoch);
+                        input.flush();
+                        worker.step_while(|| probe.less_than(&epoch));
+                        if index == 0 {
+                            let o = sink.lock().expect("lock");
+                            assert!(o.values().all(|d| *d == 0 || *d == 1), "seed {seed}: multiplicities stay 0 or 1");
+                            let got: Vec<_> = o.iter().filter(|(_, d)| **d == 1).map(|(r, _)| r.clone()).collect();
+                            assert_eq!(got, model.rows(), "seed {seed}, {peers} worker(s), epoch {epoch}");
+                        }
+                    }
+                })
+                .expect("timely");
+                assert!(
+                    out.lock().expect("lock").keys().any(|(owner, _, _)| !owner),
+                    "seed {seed}: no id was contested"
+                );
+            }
+        }
+    }
 }

@@ -45,5 +45,12 @@ pub enum IndexError {
     Query(String),
 }
 
+impl IndexError {
+    /// Whether the user's input is at fault (a query or filter that does not parse).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, IndexError::Query(_))
+    }
+}
+
 /// Result with [`IndexError`].
 pub type Result<T> = std::result::Result<T, IndexError>;

@@ -278,6 +278,8 @@ impl ShardedSearcher {
     pub fn query(&self, request: &SearchRequest) -> Result<Box<dyn Query>> {
         let text = request.query.trim();
         let main: Box<dyn Query> = if text.is_empty() {
+            return Err(IndexError::Query("nothing to search for: give words, or * for every document".into()));
+        } else if text == "*" {
             Box::new(AllQuery)
         } else {
             self.parser.parse_query(text).map_err(|e| IndexError::Query(format!("{text:?}: {e}")))?

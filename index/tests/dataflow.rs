@@ -53,7 +53,7 @@ type Live = BTreeMap<String, u64>;
 fn check(dir: &std::path::Path, live: &Live, epoch: u64, retired: &[u64]) {
     let s = ShardedSearcher::open(dir).expect("open index");
     assert_eq!(s.epoch(), if epoch == 0 { None } else { Some(epoch) }, "epoch of every shard");
-    let (total, all) = s.top_ids(&SearchRequest::new("", 100)).expect("all");
+    let (total, all) = s.top_ids(&SearchRequest::new("*", 100)).expect("all");
     let mut got: Vec<String> = all.into_iter().map(|(_, id)| id).collect();
     got.sort();
     let want: Vec<String> = live.keys().cloned().collect();

@@ -94,7 +94,7 @@ fn a_line_finds_its_poem_in_either_script_and_filters_restrict() {
     req.filters.collection = Some("全唐诗".into());
     assert_eq!(s.top_ids(&req).expect("search").0, 2, "simplified collection name, traditional stored");
 
-    let mut req = SearchRequest::new("", 10);
+    let mut req = SearchRequest::new("*", 10);
     req.filters.years = Some((Bound::Included(700), Bound::Included(800)));
     assert_eq!(s.top_ids(&req).expect("search").1.into_iter().map(|(_, i)| i).collect::<Vec<_>>(), ["p1"]);
     req.filters.years = Some(wenflow_index::parse_years("800..").expect("years"));
@@ -105,6 +105,8 @@ fn a_line_finds_its_poem_in_either_script_and_filters_restrict() {
     req.filters.entities = vec!["NOPE".into()];
     assert!(s.top_ids(&req).is_err(), "an unknown entity kind is an error");
     assert!(s.top_ids(&SearchRequest::new("title:(", 10)).is_err(), "a malformed query is an error");
+    let empty = s.top_ids(&SearchRequest::new(" ", 10)).expect_err("an empty query is an error");
+    assert!(empty.is_usage() && empty.to_string().contains("nothing to search for"), "{empty}");
 }
 
 #[test]
@@ -201,7 +203,7 @@ fn catch_up_replays_the_epochs_a_shard_lacks() {
     assert!(ids(&s, "春眠不覺曉").is_empty());
     assert_eq!(ids(&s, "黃河遠上"), ["p2"]);
     assert_eq!(ids(&s, "明月几时有"), ["p4"]);
-    let mut req = SearchRequest::new("", 10);
+    let mut req = SearchRequest::new("*", 10);
     req.filters.years = Some((Bound::Included(1079), Bound::Included(1079)));
     assert_eq!(s.top_ids(&req).expect("search").0, 1, "the mentions of replayed documents are indexed");
     drop(s);

@@ -1,10 +1,14 @@
 //! wenflow's document operators. Each has a pure core (functions on records, unit-tested
 //! without timely) and a thin dataflow wrapper.
 //!
-//! - [`clean`]: Unicode normalisation, whitespace, layout line joins, the content hash.
-//! - [`dedup`]: exact duplicates by content hash.
-//! - [`entities`]: reign-era dates (persons, places and offices follow).
-//! - [`ocr`]: page formats, image decoding with limits, layout detection, Tesseract.
+//! - [`clean`]: Unicode normalisation, compatibility forms, punctuation, OCR debris,
+//!   page furniture, variant characters, personal data, the quality filter, the simplified
+//!   copy and the content hash.
+//! - [`dedup`]: exact duplicates by content hash and near duplicates by MinHash/LSH with
+//!   verified links, as one incremental computation of clusters.
+//! - [`entities`]: reign-era dates, dynasties, rulers, persons, places and offices.
+//! - [`ocr`]: page formats, image decoding with limits, despeckling, deskewing, layout
+//!   decided per page, Tesseract.
 
 pub mod clean;
 pub mod dedup;

@@ -25,12 +25,40 @@ pub enum QueryError {
         #[source]
         source: deltalake::DeltaTableError,
     },
-    /// DataFusion rejected or failed the query.
+    /// The statement is not SQL, or names a table or column that does not exist, or does
+    /// not type-check: the user's to fix. One line, naming the token or the name.
     #[error("{0}")]
-    DataFusion(#[from] datafusion::error::DataFusionError),
+    Invalid(String),
+    /// DataFusion failed running the query.
+    #[error("{0}")]
+    DataFusion(datafusion::error::DataFusionError),
     /// Formatting the result failed.
     #[error("formatting: {0}")]
     Format(#[from] arrow::error::ArrowError),
+}
+
+impl From<datafusion::error::DataFusionError> for QueryError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        use datafusion::error::DataFusionError as E;
+        match e.find_root() {
+            E::SQL(parser, _) => QueryError::Invalid(parser.to_string()),
+            E::Plan(message) => QueryError::Invalid(message.clone()),
+            E::SchemaError(schema, _) => QueryError::Invalid(schema.to_string()),
+            _ => QueryError::DataFusion(e),
+        }
+    }
+}
+
+impl QueryError {
+    /// Whether the user's input is at fault (bad SQL, an unknown table or column, a data
+    /// directory that does not exist or holds no tables), rather than the system.
+    pub fn is_usage(&self) -> bool {
+        match self {
+            QueryError::NoTables(_) | QueryError::Invalid(_) => true,
+            QueryError::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            _ => false,
+        }
+    }
 }
 
 /// Result alias of the query layer.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::support::{generated_jsonl, ingest, sql_csv, wenflow};
+use super::support::{SMALL, SMALL_EPOCH, generated_jsonl, ingest, sql_csv, wenflow};
 
 const LOG_QUERIES: [&str; 5] = [
     "SELECT * FROM documents_log ORDER BY doc_id, time, diff",
@@ -18,7 +18,7 @@ fn tables(out: &Path) -> Vec<String> {
 
 /// Hits of a few searches (doc_id and score to 4 decimals) and the index's shape.
 fn searches(out: &Path) -> Vec<String> {
-    ["天地", "床前明月光", "貞觀 OR 開元", ""]
+    ["天地", "床前明月光", "貞觀 OR 開元", "*"]
         .iter()
         .map(|q| {
             let o = wenflow().args(["search", q, "--limit", "30", "--format", "json", "--index"]).arg(out).output();
@@ -44,16 +44,16 @@ fn free_port() -> u16 {
 fn one_worker_two_workers_and_two_processes_agree() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("corpus.jsonl");
-    generated_jsonl(&input, 3000);
+    generated_jsonl(&input, SMALL / 4);
     std::fs::OpenOptions::new()
         .append(true)
         .open(&input)
         .and_then(|mut f| std::io::Write::write_all(&mut f, b"{not json}\n"))
         .expect("append");
     // Small splits and epochs: many epochs, splits on every worker.
-    let opts = ["--epoch-mb", "1", "--split-mb", "1", "--job-id", "j"];
+    let opts = ["--epoch-mb", SMALL_EPOCH, "--split-mb", SMALL_EPOCH, "--job-id", "j"];
     let big = dir.path().join("big.jsonl");
-    generated_jsonl(&big, 20000);
+    generated_jsonl(&big, SMALL);
 
     let one = dir.path().join("w1");
     ingest(&[&input, &big], &one, &[&["-w", "1"], &opts[..]].concat());

@@ -3,15 +3,15 @@
 
 use std::process::Command;
 
-use super::support::{count, generated_jsonl, ingest, python};
+use super::support::{SMALL, SMALL_EPOCH, count, generated_jsonl, ingest, python};
 
 #[test]
 fn deltalake_python_and_duckdb_read_the_tables() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    generated_jsonl(&input, 5000);
+    generated_jsonl(&input, SMALL);
     let out = dir.path().join("out");
-    ingest(&[&input], &out, &["-w", "2", "--epoch-mb", "1"]);
+    ingest(&[&input], &out, &["-w", "2", "--epoch-mb", SMALL_EPOCH]);
     let docs = count(&out, "SELECT count(*) FROM documents_log");
     let dups = count(&out, "SELECT count(*) FROM duplicates_log");
     let chars = count(&out, "SELECT CAST(sum(chars * diff) AS BIGINT) FROM documents_log");

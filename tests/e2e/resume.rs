@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::support::{count, generated_jsonl, ingest, ingest_raw, sql_csv};
+use super::support::{SMALL, SMALL_EPOCH, count, generated_jsonl, ingest, ingest_raw, sql_csv};
 
 fn logs(out: &Path) -> Vec<String> {
     [
@@ -50,9 +50,9 @@ fn delta_versions(out: &Path) -> Vec<usize> {
 fn rerun_with_the_same_job_id_adds_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    generated_jsonl(&input, 12000);
+    generated_jsonl(&input, SMALL);
     let out = dir.path().join("out");
-    let opts = ["--epoch-mb", "1", "--split-mb", "1"];
+    let opts = ["--epoch-mb", SMALL_EPOCH, "--split-mb", SMALL_EPOCH];
     ingest(&[&input], &out, &opts);
     let before = logs(&out);
     let versions = delta_versions(&out);
@@ -80,8 +80,8 @@ fn rerun_with_the_same_job_id_adds_nothing() {
 fn a_job_killed_half_way_and_rerun_equals_a_clean_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    generated_jsonl(&input, 30000);
-    let opts = ["--epoch-mb", "1", "--split-mb", "1", "--job-id", "job", "-w", "2"];
+    generated_jsonl(&input, SMALL);
+    let opts = ["--epoch-mb", SMALL_EPOCH, "--split-mb", SMALL_EPOCH, "--job-id", "job", "-w", "2"];
 
     let clean = dir.path().join("clean");
     ingest(&[&input], &clean, &opts);
@@ -107,41 +107,38 @@ fn a_job_killed_half_way_and_rerun_equals_a_clean_run() {
 }
 
 #[test]
-fn a_job_killed_with_sigkill_mid_run_and_rerun_equals_a_clean_run() {
+fn a_job_killed_between_writing_and_committing_an_epoch_and_rerun_equals_a_clean_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    generated_jsonl(&input, 60000);
-    let opts = ["--epoch-mb", "1", "--split-mb", "1", "--job-id", "job", "-w", "2"];
+    generated_jsonl(&input, SMALL);
+    let opts = ["--epoch-mb", SMALL_EPOCH, "--split-mb", SMALL_EPOCH, "--job-id", "job", "-w", "2"];
 
     let clean = dir.path().join("clean");
     ingest(&[&input], &clean, &opts);
+    assert!(count(&clean, "SELECT max(time) FROM documents_log") >= 3, "need several epochs");
 
-    // SIGKILL as soon as the second epoch of `documents` is visible, wherever the other
-    // tables and the writers are at that moment.
+    // The process aborts (no destructors, nothing flushed, as kill -9) the moment a worker
+    // has written its part of epoch 2 of `entities`: that part is on disk and committed by
+    // no table, and the other writers are wherever they are.
     let killed = dir.path().join("killed");
-    let mut child = super::support::wenflow()
+    let status = super::support::wenflow()
         .arg("ingest")
         .arg(&input)
         .arg("--out")
         .arg(&killed)
         .args(opts)
+        .env("WENFLOW_CRASH_AFTER", "part:entities:2")
         .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let second = killed.join("documents/_delta_log/00000000000000000002.json");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !second.exists() && std::time::Instant::now() < deadline {
-        if child.try_wait().expect("try_wait").is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    let _ = child.kill();
-    let status = child.wait().expect("wait");
-    assert!(!status.success(), "the run should have been killed before it finished");
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run");
+    assert!(!status.success(), "the failpoint should abort the run");
+    let (on_disk, in_log) = parquet_files(&killed.join("entities"));
+    assert!(on_disk.iter().any(|f| f.starts_with("part-e00000002-") && !in_log.contains(f)), "{on_disk:?}");
+    assert!(count(&killed, "SELECT count(*) FROM entities_log WHERE time >= 2") == 0);
 
     ingest(&[&input], &killed, &opts);
-    assert_eq!(logs(&killed), logs(&clean), "tables after kill -9 and re-run differ from a clean run");
+    assert_eq!(logs(&killed), logs(&clean), "tables after the crash and a re-run differ from a clean run");
     for table in ["documents", "duplicates", "failures", "entities", "entity_counts", "runs"] {
         let (on_disk, in_log) = parquet_files(&killed.join(table));
         assert_eq!(on_disk, in_log, "{table}: files of uncommitted epochs are left behind");

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::support::{count, generated_jsonl, ingest, wenflow};
+use super::support::{SMALL, SMALL_EPOCH, count, generated_jsonl, ingest, wenflow};
 
 /// Six known poems (one simplified, two with era dates) after `filler` generated records.
 fn corpus(path: &Path, filler: usize) {
@@ -46,15 +46,38 @@ fn first(out: &Path, args: &[&str]) -> String {
 fn search_finds_a_poem_by_a_line_with_filters_and_snippets() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    corpus(&input, 3000);
+    corpus(&input, SMALL / 2);
     let out = dir.path().join("out");
-    let summary = ingest(&[&input], &out, &["-w", "2", "--epoch-mb", "1", "--split-mb", "1"]);
+    let summary = ingest(&[&input], &out, &["-w", "2", "--epoch-mb", SMALL_EPOCH, "--split-mb", SMALL_EPOCH]);
     let documents = count(&out, "SELECT count(*) FROM documents");
     assert!(summary.contains(&format!("index      {documents} documents in 2 shards")), "{summary}");
 
-    let all = search(&out, &["", "--limit", "1"]);
+    let all = search(&out, &["*", "--limit", "1"]);
     assert_eq!(all["total"].as_i64(), Some(documents), "every document is indexed");
     assert_eq!(all["shards"].as_i64(), Some(2));
+
+    // Mistakes in what a user asks: one line each, exit code 2.
+    let refused = |args: &[&str]| {
+        let o = wenflow().args(args).output().expect("run");
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: one line: {stderr}");
+        stderr
+    };
+    let data = out.to_str().expect("utf-8 path");
+    let e = refused(&["sql", "SELEC doc_id FROM documents", "--data", data]);
+    assert!(
+        e.starts_with("error: sql parser error: Expected: an SQL statement, found: SELEC at Line: 1, Column: 1"),
+        "{e}"
+    );
+    let e = refused(&["sql", "SELECT * FROM documentz", "--data", data]);
+    assert!(e.contains("documentz") && e.contains("not found"), "{e}");
+    let e = refused(&["sql", "SELECT titel FROM documents", "--data", data]);
+    assert!(e.contains("titel"), "{e}");
+    refused(&["sql", "SELECT 1", "--data", dir.path().join("nowhere").to_str().expect("utf-8")]);
+    let e = refused(&["search", "", "--index", data]);
+    assert!(e.contains("nothing to search for"), "{e}");
+    refused(&["search", "天地", "--year", "eight..nine", "--index", data]);
 
     assert_eq!(first(&out, &["舉頭望明月"]), "p-jys");
     assert_eq!(first(&out, &["举头望明月"]), "p-jys", "simplified query, traditional text");
@@ -65,7 +88,7 @@ fn search_finds_a_poem_by_a_line_with_filters_and_snippets() {
     assert_eq!(ids(&search(&out, &["明月", "--author", "李白"])), ["p-jys"]);
     assert_eq!(ids(&search(&out, &["明月", "--collection", "宋詞"])), ["p-sd"], "collection in the other script");
     assert_eq!(ids(&search(&out, &["明月", "--year", "620..640"])), ["p-zg"], "貞觀三年 is 629");
-    assert_eq!(ids(&search(&out, &["", "--year", "755"])), ["p-tb"], "天寶十四載 is 755");
+    assert_eq!(ids(&search(&out, &["*", "--year", "755"])), ["p-tb"], "天寶十四載 is 755");
     let mut dated = ids(&search(&out, &["明月", "--entity", "ERA_DATE"]));
     dated.sort();
     assert_eq!(dated, ["p-tb", "p-zg"]);
@@ -98,10 +121,10 @@ fn search_finds_a_poem_by_a_line_with_filters_and_snippets() {
 fn results_do_not_depend_on_the_number_of_shards() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    corpus(&input, 2000);
+    corpus(&input, SMALL / 2);
     let (one, two) = (dir.path().join("w1"), dir.path().join("w2"));
-    ingest(&[&input], &one, &["-w", "1", "--epoch-mb", "1"]);
-    ingest(&[&input], &two, &["-w", "2", "--epoch-mb", "1"]);
+    ingest(&[&input], &one, &["-w", "1", "--epoch-mb", SMALL_EPOCH]);
+    ingest(&[&input], &two, &["-w", "2", "--epoch-mb", SMALL_EPOCH]);
     for q in ["明月", "天地", "床前明月光", "春 OR 雪", "貞觀"] {
         let (a, b) = (search(&one, &[q, "--limit", "20"]), search(&two, &[q, "--limit", "20"]));
         assert_eq!(a["total"], b["total"], "{q}");
@@ -130,12 +153,12 @@ fn results_do_not_depend_on_the_number_of_shards() {
 fn the_index_catches_up_with_the_tables() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("c.jsonl");
-    corpus(&input, 20000);
+    corpus(&input, SMALL);
     let out = dir.path().join("out");
     // Near duplicates are beside the point here, and slow on this repetitive corpus.
-    let opts = ["-w", "2", "--epoch-mb", "1", "--split-mb", "1", "--no-near-duplicates"];
-    let summary = ingest(&[&input], &out, &opts);
-    assert!(summary.contains("epochs     1..=3"), "three epochs: {summary}");
+    let opts = ["-w", "2", "--epoch-mb", SMALL_EPOCH, "--split-mb", SMALL_EPOCH, "--no-near-duplicates"];
+    ingest(&[&input], &out, &opts);
+    assert!(count(&out, "SELECT max(time) FROM documents_log") >= 3, "several epochs");
     let documents = count(&out, "SELECT count(*) FROM documents");
     let reference = search(&out, &["明月", "--limit", "50"]);
     std::fs::remove_dir_all(&out).expect("clean");
@@ -144,22 +167,22 @@ fn the_index_catches_up_with_the_tables() {
     c.arg("ingest").arg(&input).arg("--out").arg(&out).args(opts).env("WENFLOW_CRASH_AFTER", "clean_changes:2");
     let o = c.output().expect("run");
     assert!(!o.status.success(), "the failpoint aborts the run");
-    let behind = search(&out, &["", "--limit", "1"]);
+    let behind = search(&out, &["*", "--limit", "1"]);
     assert!(behind["epoch"].as_i64().is_none_or(|e| e < 2), "the index did not commit epoch 2: {}", behind["epoch"]);
     ingest(&[&input], &out, &opts);
-    let caught = search(&out, &["", "--limit", "1"]);
+    let caught = search(&out, &["*", "--limit", "1"]);
     assert_eq!(caught["total"].as_i64(), Some(documents), "every document is indexed after the re-run");
     assert_eq!(ids(&search(&out, &["明月", "--limit", "50"])), ids(&reference));
 
     std::fs::remove_dir_all(out.join("index")).expect("delete the index");
     let summary = ingest(&[&input], &out, &opts);
     assert!(summary.contains("nothing to do"), "{summary}");
-    assert_eq!(search(&out, &["", "--limit", "1"])["total"].as_i64(), Some(documents), "rebuilt from the tables");
+    assert_eq!(search(&out, &["*", "--limit", "1"])["total"].as_i64(), Some(documents), "rebuilt from the tables");
     assert_eq!(ids(&search(&out, &["明月", "--limit", "50"])), ids(&reference));
 
     let skipped = dir.path().join("skipped");
-    ingest(&[&input], &skipped, &["--no-index", "--epoch-mb", "1", "--no-near-duplicates"]);
+    ingest(&[&input], &skipped, &["--no-index", "--epoch-mb", SMALL_EPOCH, "--no-near-duplicates"]);
     assert!(!skipped.join("index").exists(), "--no-index writes no index");
-    ingest(&[&input], &skipped, &["--epoch-mb", "1", "--no-near-duplicates"]);
+    ingest(&[&input], &skipped, &["--epoch-mb", SMALL_EPOCH, "--no-near-duplicates"]);
     assert_eq!(first(&skipped, &["舉頭望明月"]), "p-jys", "built from the tables by the next run");
 }

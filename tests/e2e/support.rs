@@ -80,6 +80,13 @@ pub fn corpus() -> PathBuf {
     p
 }
 
+/// Records of a test-sized generated corpus, and an epoch size (`--epoch-mb`, also used
+/// as `--split-mb`) that cuts it into about seven epochs (0.02 MiB, some 170 records):
+/// many epochs and splits on every worker from a corpus that ingests in a second.
+pub const SMALL: usize = 1200;
+/// See [`SMALL`].
+pub const SMALL_EPOCH: &str = "0.02";
+
 /// A generated JSONL corpus of `n` records: ids `d00000…`, texts drawn from a small pool
 /// so that exact duplicates occur, some without ids, titles and authors.
 pub fn generated_jsonl(path: &Path, n: usize) {

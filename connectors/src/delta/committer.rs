@@ -97,24 +97,41 @@ impl DeltaCommitter {
         let runtime = self.runtime.clone();
         runtime.block_on(commit_with_retry(table, name, &job_id, epoch as i64, actions, props))?;
         self.output.committed.insert(name, Some(epoch));
-        crash_point(name, epoch);
+        crash_point(Site::Commit, name, epoch);
         Ok(())
     }
 }
 
 /// Failpoint for crash tests: `WENFLOW_CRASH_AFTER=<table>:<epoch>` aborts the process
-/// right after that table's commit of that epoch, leaving the other tables behind.
-fn crash_point(table: &str, epoch: Epoch) {
-    static TARGET: std::sync::OnceLock<Option<(String, Epoch)>> = std::sync::OnceLock::new();
+/// right after that table's commit of that epoch, leaving the other tables behind;
+/// `WENFLOW_CRASH_AFTER=part:<table>:<epoch>` aborts it right after a worker has written its
+/// part of that epoch of that table, before any commit of the epoch: the part is left on
+/// the store, written and never committed, as by a `kill -9` at that moment. The abort
+/// runs no destructors and flushes nothing.
+pub(super) fn crash_point(site: Site, table: &str, epoch: Epoch) {
+    static TARGET: std::sync::OnceLock<Option<(Site, String, Epoch)>> = std::sync::OnceLock::new();
     let target = TARGET.get_or_init(|| {
         let spec = std::env::var("WENFLOW_CRASH_AFTER").ok()?;
-        let (t, e) = spec.split_once(':')?;
-        Some((t.to_owned(), e.parse().ok()?))
+        let (site, rest) = match spec.strip_prefix("part:") {
+            Some(rest) => (Site::Part, rest),
+            None => (Site::Commit, spec.as_str()),
+        };
+        let (t, e) = rest.split_once(':')?;
+        Some((site, t.to_owned(), e.parse().ok()?))
     });
-    if target.as_ref().is_some_and(|(t, e)| t == table && *e == epoch) {
-        tracing::error!(table, epoch, "WENFLOW_CRASH_AFTER: aborting");
+    if target.as_ref().is_some_and(|(s, t, e)| *s == site && t == table && *e == epoch) {
+        tracing::error!(table, epoch, ?site, "WENFLOW_CRASH_AFTER: aborting");
         std::process::abort();
     }
+}
+
+/// Where [`crash_point`] may abort.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Site {
+    /// After a table's commit of an epoch.
+    Commit,
+    /// After a worker wrote its part of an epoch of a table.
+    Part,
 }
 
 async fn commit_with_retry(

@@ -87,6 +87,7 @@ impl<R: TableRow> PartWriter<R> for DeltaPartWriter<R> {
         let name = format!("part-e{epoch:08}-w{:04}-{}.snappy.parquet", self.worker, uuid::Uuid::new_v4());
         let path = object_store::path::Path::from(name.as_str());
         self.runtime.block_on(put_with_retry(self.store.as_ref(), &path, bytes)).map_err(|e| sink_err(R::TABLE, e))?;
+        super::committer::crash_point(super::committer::Site::Part, R::TABLE, epoch);
         let inserts = rows.iter().filter(|r| r.2 > 0).map(|r| r.2 as u64).sum();
         let retracts = rows.iter().filter(|r| r.2 < 0).map(|r| r.2.unsigned_abs()).sum();
         let stats = serde_json::json!({ "numRecords": rows.len() }).to_string();

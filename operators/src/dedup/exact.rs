@@ -51,7 +51,7 @@ mod tests {
     /// output equals the clusters computed from scratch over the live documents.
     #[test]
     fn incremental_clusters_match_a_recomputation() {
-        let ops = Ops { epochs: 60, ids: 30, max_ops: 8, insert_odds: 4, seed: 0x9E37_79B9_7F4A_7C15 };
+        let ops = Ops { epochs: 25, ids: 30, max_ops: 8, insert_odds: 4, seed: 0x9E37_79B9_7F4A_7C15 };
         oracle(
             ops,
             exact_duplicates::<Document>,
