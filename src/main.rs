@@ -38,6 +38,8 @@ enum Command {
     Ingest(Box<IngestCli>),
     /// Run SQL over the tables under --data (`<name>` current state, `<name>_log` change log).
     Sql(SqlCli),
+    /// Run the named reports over the tables under --data (all of them if none is named; --list names them).
+    Report(report::ReportCli),
     /// Clean a passage and print the entities found in it (dates, dynasties, rulers, persons, places, offices).
     Entities(EntitiesCli),
     /// Search the full-text index under --index (BM25 over all shards, filters, highlighted snippets).
@@ -329,6 +331,7 @@ fn main() {
     let result = match cli.command {
         Command::Ingest(a) => ingest_args(*a).map_err(|e| Usage(one_line(&e)).into()).and_then(ingest::run),
         Command::Sql(a) => sql(a),
+        Command::Report(a) => report::run(a),
         Command::Entities(a) => entities(a),
         Command::Search(a) => search::run(a),
         Command::OcrWorker => ocr_worker(),

@@ -7,8 +7,10 @@
 
 pub mod error;
 mod format;
+pub mod reports;
+pub mod state;
 mod tables;
 
 pub use error::{QueryError, Result};
 pub use format::{OutputFormat, format_batches};
-pub use tables::{register_tables, run_sql, session};
+pub use tables::{query_log, register_tables, run_sql, session};

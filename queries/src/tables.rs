@@ -5,24 +5,12 @@ use std::path::Path;
 use arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
 
+use crate::state::state_view_sql;
 use crate::{QueryError, Result};
 
 /// A DataFusion session for wenflow tables.
 pub fn session() -> SessionContext {
     SessionContext::new()
-}
-
-/// The SQL of the current-state view of `log` with `columns` (all but `time` and `diff`).
-/// A log with retractions is folded: rows grouped by their values, kept when their diffs
-/// sum to a positive count. A log without any (every batch ingest) is its own current
-/// state, and the view skips the costly grouping over every column.
-fn state_view_sql(log: &str, columns: &[String], has_retractions: bool) -> String {
-    let cols = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-    if has_retractions {
-        format!("SELECT {cols} FROM \"{log}\" GROUP BY {cols} HAVING SUM(diff) > 0")
-    } else {
-        format!("SELECT {cols} FROM \"{log}\" WHERE diff > 0")
-    }
 }
 
 /// Registers every Delta table under `root` as `<name>_log` and `<name>`. Returns the
@@ -68,20 +56,18 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
     Ok(names)
 }
 
+/// Runs `sql` over one open Delta table's change log, registered as `<name>_log` (a job
+/// reading back what it committed).
+pub async fn query_log(table: &deltalake::DeltaTable, name: &str, sql: &str) -> Result<Vec<RecordBatch>> {
+    let ctx = session();
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(|source| QueryError::Delta { table: name.to_owned(), source })?;
+    ctx.register_table(format!("{name}_log").as_str(), table.table_provider().await?)?;
+    run_sql(&ctx, sql).await
+}
+
 /// Runs one SQL statement and collects its result.
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     Ok(ctx.sql(sql).await?.collect().await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn state_view_folds_only_logs_with_retractions() {
-        let sql = state_view_sql("t_log", &["a".into(), "b".into()], true);
-        assert_eq!(sql, "SELECT \"a\", \"b\" FROM \"t_log\" GROUP BY \"a\", \"b\" HAVING SUM(diff) > 0");
-        let sql = state_view_sql("t_log", &["a".into(), "b".into()], false);
-        assert_eq!(sql, "SELECT \"a\", \"b\" FROM \"t_log\" WHERE diff > 0");
-    }
 }

@@ -79,6 +79,15 @@ fn search_finds_a_poem_by_a_line_with_filters_and_snippets() {
     assert!(e.contains("nothing to search for"), "{e}");
     refused(&["search", "天地", "--year", "eight..nine", "--index", data]);
 
+    let e = refused(&["report", "no_such_report", "--data", data]);
+    assert!(e.contains("no report named"), "{e}");
+    let report = wenflow().args(["report", "--data", data]).output().expect("report");
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let report = String::from_utf8_lossy(&report.stdout);
+    for r in wenflow_queries::reports::REPORTS {
+        assert!(report.contains(&format!("== {}", r.title)), "{report}");
+    }
+
     assert_eq!(first(&out, &["舉頭望明月"]), "p-jys");
     assert_eq!(first(&out, &["举头望明月"]), "p-jys", "simplified query, traditional text");
     assert_eq!(first(&out, &["明月幾時有"]), "p-sd", "traditional query, simplified text");
