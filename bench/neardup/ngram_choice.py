@@ -24,7 +24,7 @@ from common import is_han, ngrams  # noqa: E402
 
 def t2s_table():
     m = {}
-    for line in (ROOT / "operators/data/clean/t2s.tsv").read_text().splitlines()[1:]:
+    for line in (ROOT / "text/data/t2s.tsv").read_text().splitlines()[1:]:
         t, s, _ = line.split("\t")
         m[t] = s
     return m

@@ -14,13 +14,13 @@
 //!   them: `光，疑` and `光疑` give the same tokens, so an unpunctuated edition (白文) and a
 //!   punctuated one match the same queries, and a phrase may run across a line break.
 //! - Every Han character is folded before it becomes a token: variant to standard form,
-//!   then traditional to simplified (`wenflow_operators::clean::fold_char`). An index of
+//!   then traditional to simplified (`wenflow_text::fold_char`). An index of
 //!   traditional text answers simplified queries and the reverse.
 //! - Latin letters and digits form words, lower-cased, one token and one position each;
 //!   a word breaks the Han run (no bigram spans it).
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use wenflow_operators::clean::{fold_char, is_han};
+use wenflow_text::{fold_char, is_han};
 
 /// The name the analyzer is registered under.
 pub const CJK_ANALYZER: &str = "wenflow_cjk";

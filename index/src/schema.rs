@@ -23,7 +23,7 @@ use tantivy::schema::{
     TextOptions,
 };
 use wenflow_engine::{Document, EntityKind, EntityRow};
-use wenflow_operators::clean::fold_char;
+use wenflow_text::fold_char;
 
 use crate::analyzer::CJK_ANALYZER;
 

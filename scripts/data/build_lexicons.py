@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Builds the character tables of the cleaning operator (operators/data/clean/) and the
+"""Builds the character tables of the cleaning operator (text/data/) and the
 name lists of the entities operator (operators/data/entities/).
 
 Sources and licences:
@@ -20,7 +20,7 @@ Sources and licences:
 Usage:  python3 scripts/data/build_lexicons.py [--corpus DIR] [--yitizi WHEEL_OR_DIR]
             [--udkanbun SDIST_OR_DIR] [--jieba SDIST_OR_DICT] [--unihan DIR]
             [--eras operators/data/eras/eras.tsv]
-            [--clean-out operators/data/clean] [--entities-out operators/data/entities]
+            [--clean-out text/data] [--entities-out operators/data/entities]
 Run from the repository root. --eras (built by build_eras.py) marks author names that are
 also reign eras (大中, 景泰) as common words.
 Without --yitizi/--udkanbun/--jieba it runs `pip download PKG==VERSION --no-deps` into a
@@ -249,7 +249,7 @@ def nfc(s):
 # ---------------------------------------------------------------- clean tables
 
 def build_variants(u, yitizi):
-    """variant -> (standard, source); see operators/data/clean/README.md for the rules."""
+    """variant -> (standard, source); see text/data/README.md for the rules."""
     standard_set = u.big5_l1 | u.tgh
     rel = collections.defaultdict(lambda: collections.defaultdict(set))
 
@@ -326,7 +326,7 @@ def build_search_fold(u, yitizi, variants, t2s):
     """char -> (target, source): the characters whose search form (variant to standard,
     then traditional to simplified, as `clean::fold_char` folds) falls outside the
     通用规范汉字表 although a variant of theirs folds into it, mapped to that variant's
-    form. See operators/data/clean/README.md."""
+    form. See text/data/README.md."""
     simp = {r["traditional"]: r["simplified"] for r in t2s}
 
     def fold(c):
@@ -664,7 +664,7 @@ def main():
     ap.add_argument("--jieba")
     ap.add_argument("--unihan", default="/usr/share/unicode")
     ap.add_argument("--eras", default="operators/data/eras/eras.tsv")
-    ap.add_argument("--clean-out", default="operators/data/clean")
+    ap.add_argument("--clean-out", default="text/data")
     ap.add_argument("--entities-out", default="operators/data/entities")
     a = ap.parse_args()
     for spec_attr, pip_spec, suffix in (("yitizi", YITIZI, ".whl"), ("udkanbun", UDKANBUN, ".tar.gz"), ("jieba", JIEBA, ".tar.gz")):

@@ -90,7 +90,7 @@ fn layout_collections_dynasties_and_exact_duplicates() {
     // characters are standardised (70 without the variant map: the editions write 爲 and
     // 為). Counted with Python over the same files: NFC, whitespace removed, the variant
     // table applied, equal strings.
-    let variants = concat!(env!("CARGO_MANIFEST_DIR"), "/operators/data/clean/variants.tsv");
+    let variants = concat!(env!("CARGO_MANIFEST_DIR"), "/text/data/variants.tsv");
     let expected = python_count(&format!(
         "import json,re,unicodedata\n\
          v=dict(l.split('\\t')[:2] for l in open('{variants}', encoding='utf-8').read().splitlines()[1:])\n\

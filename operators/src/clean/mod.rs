@@ -19,23 +19,20 @@
 //! hash is computed over the cleaned text with all whitespace removed, so two editions that
 //! differ only in how they break lines have the same hash.
 
-mod chars;
 pub mod config;
 mod dataflow;
 pub mod pages;
 pub mod pii;
 pub mod quality;
 pub mod simplify;
-mod tables;
 mod text;
 
 use wenflow_engine::CleanRule;
 
-pub use chars::{is_cjk_punct, is_han, is_han_or_cjk_punct};
 pub use config::{CleanConfig, PiiPolicies, Policy, PunctuationStyle, QualityThresholds};
 pub use dataflow::{clean, clean_one};
-pub use tables::fold_char;
 pub use text::{Cleaned, clean_document, clean_text, content_hash, script_of};
+pub use wenflow_text::{fold_char, is_cjk_punct, is_han, is_han_or_cjk_punct};
 
 /// How often each rule fired on one document.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -15,9 +15,9 @@
 use wenflow_engine::CleanRule;
 
 use super::Changes;
-use super::chars::{is_han, is_placeholder};
 use super::config::QualityThresholds;
 use super::text::is_punct;
+use wenflow_text::chars::{is_han, is_placeholder};
 
 /// Quality measures of one text.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

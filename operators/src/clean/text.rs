@@ -5,14 +5,14 @@ use std::borrow::Cow;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use wenflow_engine::{CleanRule, Script};
 
-use super::chars::{
+use super::config::{CleanConfig, PunctuationStyle};
+use super::quality::{Quality, measure};
+use super::{Changes, pages, pii, simplify};
+use wenflow_text::chars::{
     collapses, compat, fullwidth_punct, is_cjk_punct, is_han, is_han_or_cjk_punct, is_hspace, is_placeholder,
     is_zero_width, punct_form,
 };
-use super::config::{CleanConfig, PunctuationStyle};
-use super::quality::{Quality, measure};
-use super::tables::{SCRIPT_MAP, VARIANT_MAP};
-use super::{Changes, pages, pii, simplify};
+use wenflow_text::tables::{SCRIPT_MAP, VARIANT_MAP};
 
 /// A cleaned document text and what cleaning did to it.
 #[derive(Clone, Debug, PartialEq)]

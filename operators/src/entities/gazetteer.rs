@@ -139,7 +139,7 @@ impl GazetteerBuilder {
                         .ok_or_else(|| invalid(format!("{l:?} is not a lifetime such as 712-770, ?-989 or 1037-?")))?,
                 ),
             };
-            let simplified = crate::clean::simplify::simplify_name(name);
+            let simplified = wenflow_text::simplify_name(name);
             let reading =
                 Reading { kind, norm: norm.to_owned(), confidence_ppm: 900_000, context: Context::Any, lifetime };
             self.add(name, reading.clone());
@@ -308,7 +308,7 @@ fn builtin_builder() -> GazetteerBuilder {
                 context: Context::Any,
                 lifetime: None,
             };
-            b.add(&crate::clean::simplify::simplify_name(&name), reading.clone());
+            b.add(&wenflow_text::simplify_name(&name), reading.clone());
             b.add(&name, reading);
         }
     }

@@ -1,15 +1,15 @@
-//! The character tables of the clean stage, compiled in from `operators/data/clean/`
-//! (built by `scripts/data/build_lexicons.py` from Unihan and `yitizi`; see the README there).
+//! The character tables, compiled in from `text/data/` (built by
+//! `scripts/data/build_lexicons.py` from Unihan and `yitizi`; see the README there).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::tsv::tsv;
+use crate::tsv;
 
-const VARIANTS: &str = include_str!("../../data/clean/variants.tsv");
-const T2S: &str = include_str!("../../data/clean/t2s.tsv");
-const SCRIPT: &str = include_str!("../../data/clean/script.tsv");
-const SEARCH_FOLD: &str = include_str!("../../data/clean/search_fold.tsv");
+const VARIANTS: &str = include_str!("../data/variants.tsv");
+const T2S: &str = include_str!("../data/t2s.tsv");
+const SCRIPT: &str = include_str!("../data/script.tsv");
+const SEARCH_FOLD: &str = include_str!("../data/search_fold.tsv");
 
 /// A map from characters to values, dense over the Basic Multilingual Plane.
 pub struct CharMap<V: Copy + Default + PartialEq> {

@@ -1,4 +1,5 @@
-//! Character classes and the per-character maps of the clean stage.
+//! Character classes (Han, CJK punctuation, placeholders, spaces) and the per-character
+//! maps of punctuation and compatibility forms.
 
 /// Whether `c` is a Han ideograph (CJK Unified Ideographs, extensions A–I, compatibility, 〇).
 pub fn is_han(c: char) -> bool {
