@@ -5,6 +5,20 @@
 //! and connectors (`wenflow-connectors`) build on the types here; the `wenflow` binary
 //! wires them into one dataflow.
 //!
+//! # Why some records of single operators live here
+//!
+//! The engine owns the contract of the output tables: each table's record type sits with
+//! its declaration ([`schema`]), so that the writers, the committer, restore and the SQL
+//! layer need nothing from the operators. That is why [`CleanRule`] (the closed vocabulary
+//! of the `rule` column of `clean_changes`, PII kinds included), [`PageRow`] (a row of
+//! `pages`) and [`EntityRow`] are here, although one operator each makes them. [`PageTask`]
+//! is the record a source hands to the page stage (the contract between the files
+//! connector and the OCR operator, which do not depend on each other). And
+//! [`identity::resolve_ids`] is not a transformation of documents but the primary-key
+//! guarantee of the `documents` table (one live version per `doc_id`, every other claimant a
+//! `failures` row), which every job gets whatever operators it runs, as it gets exactly-once
+//! commits.
+//!
 //! # Time and diffs
 //!
 //! Every collection is a differential collection of `(record, epoch, diff)`: the epoch is
