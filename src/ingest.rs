@@ -69,7 +69,8 @@ fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<Strin
     for split in &plan.splits {
         let mtime = std::fs::metadata(&split.path).and_then(|m| m.modified()).ok();
         let since = mtime.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-        key.push_str(&format!("\n{}|{}|{:?}|{since}", split.path.display(), split.bytes, split.kind));
+        let (format, part, error) = (&split.format, &split.part, &split.error);
+        key.push_str(&format!("\n{}|{}|{format}|{part:?}|{error:?}|{since}", split.path.display(), split.bytes));
     }
     Ok(format!("ingest-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())))
 }
@@ -264,7 +265,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
             h.counts.advance_to(epoch);
             let mut count = 0u64;
             for split in mine.iter().filter(|s| s.epoch == epoch) {
-                if split.kind == files::SplitKind::Pages {
+                if split.is_pages() {
                     h.page_files.insert(split.page_file());
                     count += 1;
                     Progress::add(&progress_w.bytes_read, split.bytes);

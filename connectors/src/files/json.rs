@@ -6,7 +6,10 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use serde_json::{Map, Value};
 use wenflow_engine::{Document, Failure, LineBreaks, Stage};
 
+use std::path::Path;
+
 use super::SourceRecord;
+use super::format::{FileFormat, Part};
 use super::options::SourceOptions;
 use super::plan::Split;
 
@@ -18,8 +21,82 @@ pub(super) struct Inherited {
     sections: Vec<String>,
 }
 
+/// A whole JSON file: an array of records, one record, or nested sections.
+pub(super) struct Json;
+
+impl FileFormat for Json {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["json"]
+    }
+
+    fn read(&self, split: &Split, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
+        read_json_file(split, opts, emit);
+    }
+}
+
+/// JSON Lines: one record per line, cut into byte ranges that start and end on line
+/// boundaries, so one file spreads over every worker; files of any size.
+pub(super) struct JsonLines;
+
+impl FileFormat for JsonLines {
+    fn name(&self) -> &'static str {
+        "jsonl"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["jsonl", "ndjson"]
+    }
+
+    fn size_limited(&self) -> bool {
+        false
+    }
+
+    fn parts(&self, path: &Path, _size: u64, opts: &SourceOptions) -> Result<Vec<(Part, u64)>, String> {
+        let ranges = jsonl_ranges(path, opts.split_bytes).map_err(|e| format!("cannot read file: {e}"))?;
+        Ok(ranges.into_iter().map(|(start, end, first)| (Part { start, end, first }, end - start)).collect())
+    }
+
+    fn read(&self, split: &Split, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
+        read_jsonl_range(split, opts, split.part.start, split.part.end, split.part.first, emit);
+    }
+}
+
+/// Cuts a JSONL file into byte ranges of about `split_bytes` that start on line starts.
+/// Returns `(start, end, index of the first line)`.
+pub(super) fn jsonl_ranges(path: &Path, split_bytes: u64) -> std::io::Result<Vec<(u64, u64, u64)>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut ranges = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut start, mut start_line) = (0u64, 0u64);
+    let (mut offset, mut lines) = (0u64, 0u64);
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for i in memchr::memchr_iter(b'\n', &buf[..n]) {
+            lines += 1;
+            let line_end = offset + i as u64 + 1;
+            if line_end - start >= split_bytes {
+                ranges.push((start, line_end, start_line));
+                start = line_end;
+                start_line = lines;
+            }
+        }
+        offset += n as u64;
+    }
+    if offset > start {
+        ranges.push((start, offset, start_line));
+    }
+    Ok(ranges)
+}
+
 /// Reads a whole JSON file: an array of records, one record, or nested sections.
-pub(super) fn read_json_file(split: &Split, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
+fn read_json_file(split: &Split, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
     let source = split.path.display().to_string();
     let fail = |stage, msg: String| Err(Failure::new(source.clone(), None, stage, msg, split.pos(0)));
     let bytes = match std::fs::read(&split.path) {
@@ -48,7 +125,7 @@ pub(super) fn read_json_file(split: &Split, opts: &SourceOptions, emit: &mut dyn
 }
 
 /// Reads the lines of a JSONL file whose first byte lies in `start..end`.
-pub(super) fn read_jsonl_range(
+fn read_jsonl_range(
     split: &Split,
     opts: &SourceOptions,
     start: u64,
@@ -247,7 +324,7 @@ pub(super) fn records(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::files::{PoetryFile, SplitKind};
+    use crate::files::PoetryFile;
 
     fn split(layout: Option<PoetryFile>) -> Split {
         Split {
@@ -255,7 +332,9 @@ mod tests {
             epoch: 1,
             path: "/x/a.json".into(),
             rel: "a.json".into(),
-            kind: SplitKind::Json,
+            format: "json".into(),
+            part: Part::default(),
+            error: None,
             bytes: 0,
             layout,
             folder: None,

@@ -10,20 +10,28 @@
 //! computes the same plan, reads only the splits assigned to it (`unit % peers`), and
 //! the output (including each row's epoch) is identical for any cluster shape.
 //!
+//! Each file format is declared once ([`FileFormat`]: its name, extensions, how a file's
+//! first bytes tell it, how a file is cut into [`Part`]s and how a part is read) and
+//! registered in [`FORMATS`]; adding a format is a module implementing the trait and one
+//! line there.
+//!
 //! Every input record becomes a [`Document`](wenflow_engine::Document) or a
 //! [`Failure`](wenflow_engine::Failure): nothing is dropped silently. A page file (image
 //! or PDF, told by its name or its content) is one document whose pages the page stage
 //! reads ([`Split::page_file`]).
 
+pub mod format;
 mod json;
 mod options;
+mod pages;
 mod parquet;
 mod plan;
 mod poetry;
 mod text;
 
+pub use format::{FORMATS, FileFormat, Part};
 pub use options::{FieldMap, SourceOptions};
-pub use plan::{Plan, Split, SplitKind, plan};
+pub use plan::{Plan, Split, plan};
 pub use poetry::{PoetryFile, poetry_file};
 
 use wenflow_engine::{Document, Failure, PageFormat, PageTask};
@@ -46,34 +54,20 @@ impl Split {
             n += 1;
             emit(r);
         };
-        match &self.kind {
-            SplitKind::Json => json::read_json_file(self, opts, &mut counted),
-            SplitKind::JsonLines { start, end, first_line } => {
-                json::read_jsonl_range(self, opts, *start, *end, *first_line, &mut counted)
-            }
-            SplitKind::Text => text::read_text_file(self, &mut counted),
-            SplitKind::Parquet { row_groups, first_row } => {
-                parquet::read_parquet(self, opts, row_groups, *first_row, &mut counted)
-            }
-            SplitKind::Pages => counted(Err(Failure::new(
-                self.rel.clone(),
-                Some(self.rel.clone()),
-                wenflow_engine::Stage::Read,
-                "internal: a page file was read as records; the page stage reads it",
-                self.pos(0),
-            ))),
-            SplitKind::Unreadable { error } => counted(Err(Failure::new(
+        match (&self.error, self.file_format()) {
+            (None, Some(format)) => format.read(self, opts, &mut counted),
+            (error, _) => counted(Err(Failure::new(
                 self.rel.clone(),
                 None,
                 wenflow_engine::Stage::Read,
-                error.clone(),
+                error.clone().unwrap_or_else(|| format!("internal: no file format {:?}", self.format)),
                 self.pos(0),
             ))),
         }
         n
     }
 
-    /// The document of a page file (a [`SplitKind::Pages`] split), for the page stage:
+    /// The document of a page file (a split of the `pages` format), for the page stage:
     /// `doc_id` is the path relative to the input root, the title the file name without
     /// its extension, the collection its folder. Its pages are counted and read there
     /// (`page` and `pages` are 0 here; the format is decided from the content).

@@ -7,13 +7,43 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use wenflow_engine::{Failure, Stage};
 
 use super::SourceRecord;
+use super::format::{FileFormat, Part};
 use super::json::{Inherited, records};
 use super::options::SourceOptions;
 use super::plan::Split;
 
-/// Groups the row groups of a Parquet file into splits of about `split_bytes`
+/// Parquet files: a part is a run of row groups (`start..end`), `first` its first row.
+pub(super) struct Parquet;
+
+impl FileFormat for Parquet {
+    fn name(&self) -> &'static str {
+        "parquet"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["parquet"]
+    }
+
+    fn parts(&self, path: &Path, _size: u64, opts: &SourceOptions) -> Result<Vec<(Part, u64)>, String> {
+        let groups = row_group_ranges(path, opts.split_bytes).map_err(|e| format!("cannot read parquet file: {e}"))?;
+        Ok(groups
+            .into_iter()
+            .map(|(groups, first, bytes)| {
+                let start = groups.first().copied().unwrap_or(0) as u64;
+                (Part { start, end: start + groups.len() as u64, first }, bytes)
+            })
+            .collect())
+    }
+
+    fn read(&self, split: &Split, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
+        let groups: Vec<usize> = (split.part.start..split.part.end).map(|g| g as usize).collect();
+        read_parquet(split, opts, &groups, split.part.first, emit);
+    }
+}
+
+/// Groups the consecutive row groups of a Parquet file into runs of about `split_bytes`
 /// (compressed). Returns `(row groups, index of the first row, bytes)`.
-pub(super) fn row_group_ranges(path: &Path, split_bytes: u64) -> Result<Vec<(Vec<usize>, u64, u64)>, String> {
+fn row_group_ranges(path: &Path, split_bytes: u64) -> Result<Vec<(Vec<usize>, u64, u64)>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let reader = SerializedFileReader::new(file).map_err(|e| e.to_string())?;
     let mut out: Vec<(Vec<usize>, u64, u64)> = Vec::new();
@@ -33,7 +63,7 @@ pub(super) fn row_group_ranges(path: &Path, split_bytes: u64) -> Result<Vec<(Vec
 }
 
 /// Reads the given row groups, row by row.
-pub(super) fn read_parquet(
+fn read_parquet(
     split: &Split,
     opts: &SourceOptions,
     row_groups: &[usize],

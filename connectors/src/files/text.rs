@@ -4,6 +4,8 @@
 use wenflow_engine::{Document, Failure, LineBreaks, Stage};
 
 use super::SourceRecord;
+use super::format::FileFormat;
+use super::options::SourceOptions;
 use super::plan::Split;
 
 /// Decodes `bytes`: UTF-8 when valid, a BOM's encoding when present, else the encoding
@@ -33,8 +35,25 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
     Ok((text.into_owned(), enc.name()))
 }
 
+/// A text file (`.txt`, `.md`) in UTF-8, GB18030 or Big5: one document.
+pub(super) struct Text;
+
+impl FileFormat for Text {
+    fn name(&self) -> &'static str {
+        "text"
+    }
+
+    fn extensions(&self) -> &'static [&'static str] {
+        &["txt", "md"]
+    }
+
+    fn read(&self, split: &Split, _opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
+        read_text_file(split, emit);
+    }
+}
+
 /// Reads a text file as one document; `doc_id` is the path relative to the input root.
-pub(super) fn read_text_file(split: &Split, emit: &mut dyn FnMut(SourceRecord)) {
+fn read_text_file(split: &Split, emit: &mut dyn FnMut(SourceRecord)) {
     let source = split.path.display().to_string();
     let bytes = match std::fs::read(&split.path) {
         Ok(b) => b,
