@@ -7,16 +7,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use wenflow_connectors::delta::{
-    DeltaCommitter, Output, RunTotals, epoch_changes, restore_documents, restore_entities,
-};
-use wenflow_connectors::files::{self, SourceOptions};
+use wenflow_connectors::delta::{self, DeltaCommitter, Output, RunTotals};
+use wenflow_connectors::files::{self, FileSource, SourceOptions};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
-use wenflow_engine::sink::CommitMsg;
+use wenflow_engine::source::{self, Restored};
 
-use wenflow_index::{EpochChanges, IndexLayout, IndexTarget, MergeMode};
+use wenflow_index::EpochChanges;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::{EntityOptions, Extractor, Gazetteer};
@@ -53,9 +51,6 @@ pub struct IngestArgs {
     pub ocr: OcrSettings,
 }
 
-/// How long a waiting worker parks before it looks again (it wakes early on messages).
-const PARK: Duration = Duration::from_millis(5);
-
 /// A job id derived from what determines the job's output: the options and the planned
 /// input (every file's path, size and modification time), so a changed input is a new job.
 fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<String> {
@@ -73,43 +68,6 @@ fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> anyhow::Result<Strin
         key.push_str(&format!("\n{}|{}|{format}|{part:?}|{error:?}|{since}", split.path.display(), split.bytes));
     }
     Ok(format!("ingest-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())))
-}
-
-/// Opens (creating when missing) the index of `output`, and brings the shards this
-/// process writes up to the last epoch every table holds, replaying from the tables what
-/// they lack.
-fn open_index(
-    runtime: &tokio::runtime::Runtime,
-    output: &Output,
-    job_id: &str,
-    cluster: &ClusterConfig,
-    first_epoch: u64,
-    resume: u64,
-) -> anyhow::Result<IndexTarget> {
-    let peers = cluster.peers();
-    let layout = IndexLayout::open_or_create(&output.root, peers, cluster.process == 0).context("opening the index")?;
-    let local = cluster.process * cluster.workers..(cluster.process + 1) * cluster.workers;
-    let owned: Vec<usize> = local.flat_map(|w| layout.owned(w, peers)).collect();
-    let upto = (resume > first_epoch).then(|| resume - 1);
-    let started = Instant::now();
-    let caught = wenflow_index::catch_up(&layout, &owned, job_id, first_epoch, upto, |epoch| {
-        let (docs, mentions) = runtime.block_on(epoch_changes(output, epoch)).map_err(|e| e.to_string())?;
-        Ok(EpochChanges {
-            docs: docs.into_iter().map(|(d, n)| (d, n as isize)).collect(),
-            mentions: mentions.into_iter().map(|(m, n)| (m, n as isize)).collect(),
-        })
-    })
-    .context("bringing the index up to the committed tables")?;
-    if caught.epochs > 0 {
-        tracing::info!(
-            epochs = caught.epochs,
-            added = caught.added,
-            deleted = caught.deleted,
-            elapsed_s = started.elapsed().as_secs_f64(),
-            "index caught up with the committed tables"
-        );
-    }
-    Ok(IndexTarget { layout: Arc::new(layout), job_id: job_id.to_owned(), merge: MergeMode::AtEnd })
 }
 
 /// What process 0 learns at the end of the run.
@@ -155,23 +113,20 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     }
 
     let restored = if is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
-        let docs = runtime.block_on(restore_documents(&output, resume - 1)).context("restoring committed documents")?;
-        let entities =
-            runtime.block_on(restore_entities(&output, resume - 1)).context("restoring committed entities")?;
-        tracing::info!(
-            documents = docs.len(),
-            entities = entities.len(),
-            upto_epoch = resume - 1,
-            "restored committed state"
-        );
-        (docs, entities)
+        runtime.block_on(delta::restore(&output, resume)).context("restoring the committed state")?
     } else {
-        (Vec::new(), Vec::new())
+        Restored::default()
     };
 
     let peers = args.cluster.peers();
     let index = if args.index {
-        Some(open_index(&runtime, &output, &job_id, &args.cluster, plan.first_epoch, resume)?)
+        let shape = (args.cluster.process, args.cluster.workers, args.cluster.processes);
+        let target = wenflow_index::open_for_job(&output.root, shape, &job_id, plan.first_epoch, resume, |epoch| {
+            let (docs, mentions) = runtime.block_on(delta::index_changes(&output, epoch)).map_err(|e| e.to_string())?;
+            Ok(EpochChanges { docs, mentions })
+        })
+        .context("opening the index and bringing it up to the committed tables")?;
+        Some(target)
     } else {
         None
     };
@@ -231,74 +186,12 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let timely_config = args.cluster.to_timely()?;
     let progress_w = progress.clone();
     let guards = timely::execute(timely_config, move |worker| {
-        let index = worker.index();
-        let peers = worker.peers();
+        let (index, peers) = (worker.index(), worker.peers());
         let committer = if index == 0 { committer.lock().ok().and_then(|mut c| c.take()) } else { None };
-        let mut h = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, &operators, committer));
-
-        let start = resume.saturating_sub(1);
-        h.records.advance_to(start);
-        h.page_files.advance_to(start);
-        h.restored.advance_to(start);
-        h.restored_entities.advance_to(start);
-        h.counts.advance_to(start);
-        if index == 0
-            && let Some(docs) = restored.lock().ok().and_then(|mut r| r.take())
-        {
-            let (docs, entities) = docs;
-            for (doc, n) in docs {
-                h.restored.update(doc, n as isize);
-            }
-            for (row, n) in entities {
-                h.restored_entities.update(row, n as isize);
-            }
-        }
-
-        let mine: Vec<&files::Split> =
-            plan.splits.iter().filter(|s| s.epoch >= resume && s.unit as usize % peers == index).collect();
-        let mut pending = 0usize;
-        for epoch in resume..=plan.last_epoch {
-            h.records.advance_to(epoch);
-            h.page_files.advance_to(epoch);
-            h.restored.advance_to(epoch);
-            h.restored_entities.advance_to(epoch);
-            h.counts.advance_to(epoch);
-            let mut count = 0u64;
-            for split in mine.iter().filter(|s| s.epoch == epoch) {
-                if split.is_pages() {
-                    h.page_files.insert(split.page_file());
-                    count += 1;
-                    Progress::add(&progress_w.bytes_read, split.bytes);
-                    continue;
-                }
-                count += split.read(&source_opts, &mut |record| {
-                    h.records.insert(record);
-                    pending += 1;
-                    if pending >= 1024 {
-                        pending = 0;
-                        h.records.flush();
-                        worker.step();
-                    }
-                });
-                Progress::add(&progress_w.bytes_read, split.bytes);
-            }
-            Progress::add(&progress_w.records, count);
-            h.counts.send(CommitMsg::Inputs { epoch, count });
-            h.records.advance_to(epoch + 1);
-            h.page_files.advance_to(epoch + 1);
-            h.restored.advance_to(epoch + 1);
-            h.restored_entities.advance_to(epoch + 1);
-            h.counts.advance_to(epoch + 1);
-            h.records.flush();
-            h.page_files.flush();
-            h.restored.flush();
-            h.restored_entities.flush();
-            let probe = h.probe.clone();
-            worker.step_or_park_while(Some(PARK), || probe.less_than(&epoch));
-        }
-        let probe = h.probe.clone();
-        drop(h);
-        worker.step_or_park_while(Some(PARK), || !probe.done());
+        let inputs = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, &operators, committer));
+        let restored = if index == 0 { restored.lock().ok().and_then(|mut r| r.take()) } else { None };
+        let mut source = FileSource::new(plan.clone(), source_opts.clone(), index, peers, resume);
+        source::drive(worker, inputs, &mut source, resume, restored, &progress_w);
     })
     .map_err(|e| anyhow::anyhow!("starting the workers: {e}"))?;
     let mut failed = Vec::new();

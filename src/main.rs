@@ -439,13 +439,7 @@ fn ocr_worker() -> anyhow::Result<i32> {
 
 fn sql(a: SqlCli) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let out = runtime.block_on(async {
-        let ctx = wenflow_queries::session();
-        wenflow_queries::register_tables(&ctx, &a.data).await?;
-        let batches = wenflow_queries::run_sql(&ctx, &a.sql).await?;
-        wenflow_queries::format_batches(&batches, a.format)
-    });
-    let text = out?;
+    let text = runtime.block_on(wenflow_queries::query_output(&a.data, &a.sql, a.format))?;
     print!("{text}");
     if !text.ends_with('\n') {
         println!();
@@ -456,48 +450,16 @@ fn sql(a: SqlCli) -> anyhow::Result<i32> {
 fn entities(a: EntitiesCli) -> anyhow::Result<i32> {
     use wenflow_operators::{clean, entities};
     let usage = |e: &dyn std::fmt::Display| anyhow::Error::from(Usage(e.to_string()));
+    let json = match a.format.as_str() {
+        "json" => true,
+        "table" => false,
+        other => return Err(Usage(format!("unknown format {other:?} (table or json)")).into()),
+    };
     let gazetteer = entities::Gazetteer::with_user_files(&a.gazetteer).map_err(|e| usage(&e))?;
     let extractor = entities::Extractor::new(gazetteer, a.era.options().map_err(|e| usage(&e))?);
     let text = if a.raw { a.text.clone() } else { clean::clean_text(&a.text, true) };
     let doc = entities::DocContext { dynasty: a.dynasty.as_deref(), author: a.author.as_deref() };
     let found = extractor.mentions(&text, &doc);
-    match a.format.as_str() {
-        "json" => {
-            let rows: Vec<serde_json::Value> = found
-                .iter()
-                .map(|m| {
-                    serde_json::json!({
-                        "kind": m.kind.as_str(), "text": m.text, "norm": m.norm, "year": m.year, "start": m.start,
-                        "end": m.end, "confidence": f64::from(m.confidence_ppm) / 1e6, "ambiguous": m.ambiguous,
-                    })
-                })
-                .collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "text": text, "entities": rows }))?);
-        }
-        "table" => {
-            if text != a.text {
-                println!("clean text: {text}");
-            }
-            println!(
-                "{:<9} {:<12} {:<24} {:>6} {:>5}..{:<5} {:>5} ambiguous",
-                "kind", "text", "norm", "year", "start", "end", "conf"
-            );
-            for m in &found {
-                let year = m.year.map(|y| y.to_string()).unwrap_or_default();
-                println!(
-                    "{:<9} {:<12} {:<24} {:>6} {:>5}..{:<5} {:>5.2} {}",
-                    m.kind.as_str(),
-                    m.text,
-                    m.norm,
-                    year,
-                    m.start,
-                    m.end,
-                    f64::from(m.confidence_ppm) / 1e6,
-                    if m.ambiguous { "yes" } else { "" }
-                );
-            }
-        }
-        other => return Err(Usage(format!("unknown format {other:?} (table or json)")).into()),
-    }
+    print!("{}", entities::render_mentions(&a.text, &text, &found, json));
     Ok(0)
 }

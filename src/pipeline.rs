@@ -19,15 +19,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use differential_dataflow::VecCollection;
-use differential_dataflow::input::{Input, InputSession};
+use differential_dataflow::input::Input;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Concatenate, Input as TimelyInput, Probe};
-use timely::dataflow::{InputHandleVec, ProbeHandle, Scope, StreamVec};
+use timely::dataflow::{Scope, StreamVec};
 use wenflow_connectors::delta::{DeltaCommitter, DeltaPartWriter};
 use wenflow_connectors::files::SourceRecord;
 use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
+use wenflow_engine::source::Inputs;
 use wenflow_engine::split::split_results;
 use wenflow_engine::{Document, EntityRow, Epoch, PageTask, Shared};
 use wenflow_index::IndexTarget;
@@ -77,29 +78,13 @@ impl SinkTargets {
     }
 }
 
-/// The inputs of the dataflow and the probe that reports committed epochs.
-pub struct Handles {
-    /// Records read by this worker's sources.
-    pub records: InputSession<Epoch, SourceRecord, isize>,
-    /// Page files (images, PDFs) found by this worker's sources.
-    pub page_files: InputSession<Epoch, PageTask, isize>,
-    /// Committed documents restored on resume (ids and content hashes).
-    pub restored: InputSession<Epoch, Document, isize>,
-    /// Committed entity rows restored on resume.
-    pub restored_entities: InputSession<Epoch, EntityRow, isize>,
-    /// Input record counts per epoch, for the run's accounting.
-    pub counts: InputHandleVec<Epoch, CommitMsg>,
-    /// Frontier of committed epochs (tables and index).
-    pub probe: ProbeHandle<Epoch>,
-}
-
 /// Builds the ingest dataflow in `scope`. `committer` is `Some` on worker 0 only.
 pub fn build(
     scope: Scope<'_, Epoch>,
     targets: &SinkTargets,
     operators: &Operators,
     committer: Option<DeltaCommitter>,
-) -> Handles {
+) -> Inputs {
     let worker = scope.index();
     let (records_in, records) = scope.new_collection::<SourceRecord, isize>();
     let (page_files_in, page_files) = scope.new_collection::<PageTask, isize>();
@@ -148,7 +133,7 @@ pub fn build(
         }
         None => committed.probe().0,
     };
-    Handles {
+    Inputs {
         records: records_in,
         page_files: page_files_in,
         restored: restored_in,

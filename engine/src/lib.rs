@@ -32,6 +32,7 @@ pub mod progress;
 pub mod record;
 pub mod schema;
 pub mod sink;
+pub mod source;
 pub mod split;
 pub mod table;
 

@@ -93,3 +93,41 @@ fn finish(writers: Vec<ShardWriter>, done: CaughtUp) -> Result<CaughtUp> {
     }
     Ok(done)
 }
+
+/// Opens (creating when missing) the index of the output at `out` for a job run by
+/// `processes` processes of `workers` workers, and brings the shards process `process`
+/// writes up to the last epoch every table holds (`resume - 1`), replaying what they lack
+/// with `read`. Only process 0 creates the index. Returns the dataflow's target.
+pub fn open_for_job<F>(
+    out: &std::path::Path,
+    (process, workers, processes): (usize, usize, usize),
+    job_id: &str,
+    first: Epoch,
+    resume: Epoch,
+    read: F,
+) -> Result<crate::IndexTarget>
+where
+    F: FnMut(Epoch) -> std::result::Result<EpochChanges, String>,
+{
+    let peers = workers * processes;
+    let layout = IndexLayout::open_or_create(out, peers, process == 0)?;
+    let local = process * workers..(process + 1) * workers;
+    let owned: Vec<usize> = local.flat_map(|w| layout.owned(w, peers)).collect();
+    let upto = (resume > first).then(|| resume - 1);
+    let started = std::time::Instant::now();
+    let caught = catch_up(&layout, &owned, job_id, first, upto, read)?;
+    if caught.epochs > 0 {
+        tracing::info!(
+            epochs = caught.epochs,
+            added = caught.added,
+            deleted = caught.deleted,
+            elapsed_s = started.elapsed().as_secs_f64(),
+            "index caught up with the committed tables"
+        );
+    }
+    Ok(crate::IndexTarget {
+        layout: std::sync::Arc::new(layout),
+        job_id: job_id.to_owned(),
+        merge: crate::MergeMode::AtEnd,
+    })
+}

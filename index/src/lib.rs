@@ -43,7 +43,7 @@ pub mod schema;
 pub mod search;
 pub mod shards;
 
-pub use catch_up::{CaughtUp, EpochChanges, catch_up};
+pub use catch_up::{CaughtUp, EpochChanges, catch_up, open_for_job};
 pub use dataflow::{IndexTarget, MergeMode, ShardCommit, index_epochs};
 pub use error::{IndexError, Result};
 pub use search::{Filters, Hit, SearchRequest, SearchResults, ShardedSearcher, Snippet, parse_years};

@@ -67,6 +67,15 @@ pub async fn query_log(table: &deltalake::DeltaTable, name: &str, sql: &str) -> 
     run_sql(&ctx, sql).await
 }
 
+/// Runs one SQL statement over the tables under `data` and renders its result: what
+/// `wenflow sql` prints.
+pub async fn query_output(data: &Path, sql: &str, format: crate::OutputFormat) -> Result<String> {
+    let ctx = session();
+    register_tables(&ctx, data).await?;
+    let batches = run_sql(&ctx, sql).await?;
+    crate::format_batches(&batches, format)
+}
+
 /// Runs one SQL statement and collects its result.
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     Ok(ctx.sql(sql).await?.collect().await?)

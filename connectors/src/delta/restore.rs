@@ -67,3 +67,27 @@ pub async fn epoch_changes(output: &Output, epoch: Epoch) -> Result<(Vec<(Docume
     let mentions = rows(output, &changes_sql("entities_log", &entity_columns(), epoch)).await?;
     Ok((docs, mentions))
 }
+
+/// The committed state operators start from when a job resumes at epoch `resume`: the
+/// state of `documents` and `entities` as of `resume - 1`.
+pub async fn restore(output: &Output, resume: Epoch) -> Result<wenflow_engine::source::Restored> {
+    let upto = resume.saturating_sub(1);
+    let documents = restore_documents(output, upto).await?;
+    let entities = restore_entities(output, upto).await?;
+    tracing::info!(
+        documents = documents.len(),
+        entities = entities.len(),
+        upto_epoch = upto,
+        "restored committed state"
+    );
+    Ok(wenflow_engine::source::Restored { documents, entities })
+}
+
+/// [`epoch_changes`] as the index's catch-up takes them.
+pub async fn index_changes(output: &Output, epoch: Epoch) -> Result<(Vec<(Document, isize)>, Vec<(EntityRow, isize)>)> {
+    let (docs, mentions) = epoch_changes(output, epoch).await?;
+    Ok((
+        docs.into_iter().map(|(d, n)| (d, n as isize)).collect(),
+        mentions.into_iter().map(|(m, n)| (m, n as isize)).collect(),
+    ))
+}

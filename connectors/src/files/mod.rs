@@ -27,12 +27,14 @@ mod pages;
 mod parquet;
 mod plan;
 mod poetry;
+mod source;
 mod text;
 
 pub use format::{FORMATS, FileFormat, Part};
 pub use options::{FieldMap, SourceOptions};
 pub use plan::{Plan, Split, plan};
 pub use poetry::{PoetryFile, poetry_file};
+pub use source::FileSource;
 
 use wenflow_engine::{Document, Failure, PageFormat, PageTask};
 

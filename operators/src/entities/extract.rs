@@ -267,6 +267,52 @@ impl Extractor {
     }
 }
 
+/// The mentions found in `clean` (the cleaned form of `original`) as `wenflow entities`
+/// prints them: a JSON object of the text and its mentions, or a table (preceded by the
+/// clean text when cleaning changed it).
+pub fn render_mentions(original: &str, clean: &str, found: &[Mention], json: bool) -> String {
+    use std::fmt::Write;
+    let confidence = |m: &Mention| f64::from(m.confidence_ppm) / 1e6;
+    if json {
+        let rows: Vec<serde_json::Value> = found
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "kind": m.kind.as_str(), "text": m.text, "norm": m.norm, "year": m.year, "start": m.start,
+                    "end": m.end, "confidence": confidence(m), "ambiguous": m.ambiguous,
+                })
+            })
+            .collect();
+        let value = serde_json::json!({ "text": clean, "entities": rows });
+        return format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
+    let mut out = String::new();
+    if clean != original {
+        let _ = writeln!(out, "clean text: {clean}");
+    }
+    let _ = writeln!(
+        out,
+        "{:<9} {:<12} {:<24} {:>6} {:>5}..{:<5} {:>5} ambiguous",
+        "kind", "text", "norm", "year", "start", "end", "conf"
+    );
+    for m in found {
+        let year = m.year.map(|y| y.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<9} {:<12} {:<24} {:>6} {:>5}..{:<5} {:>5.2} {}",
+            m.kind.as_str(),
+            m.text,
+            m.norm,
+            year,
+            m.start,
+            m.end,
+            confidence(m),
+            if m.ambiguous { "yes" } else { "" }
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ mod options;
 pub use dataflow::{entities, entity_counts};
 pub use era_date::{EraDate, find_era_dates};
 pub use eras::{EraTable, ganzhi};
-pub use extract::{Extractor, Mention};
+pub use extract::{Extractor, Mention, render_mentions};
 pub use gazetteer::Gazetteer;
 pub use lifetime::Lifetime;
 pub use options::{DocContext, EntityOptions, Realm, Realms};

@@ -1,0 +1,171 @@
+//! Sources, and the epoch driver that feeds them into a job's dataflow.
+//!
+//! # Contract
+//!
+//! A source is read by every worker of every process, each reading its own share: the
+//! splits of a batch plan whose number falls to it, the Kafka partitions assigned to it, the
+//! files of a watched folder that hash to it, the connections an ingest endpoint accepted
+//! on it. Each worker reads its share epoch by epoch ([`Source::read_epoch`]): every input
+//! becomes an [`Input`] (a record or a failure, or a page file for the page stage), and the
+//! number of inputs read is sent to the committer with the epoch, so every input is
+//! accounted for.
+//!
+//! A source's **position** ([`Source::Position`]) is what a checkpoint records so that a
+//! restart resumes right after the last committed epoch and reads nothing twice: for a
+//! plan of files, the next epoch (the plan is a pure function of the input, so its epoch
+//! numbers are positions); for Kafka, the next offset of each partition; for a watched
+//! folder, the state of each file. The committer stores it atomically with the epoch's
+//! commit, and a restarted source starts from it.
+//!
+//! [`drive`] runs the epochs on one worker: it advances the inputs, pushes what the source
+//! reads, hands the epoch's count to the committer, and waits (parking, woken by messages)
+//! until the epoch has passed the dataflow before reading the next, so memory holds about
+//! one epoch of input.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use differential_dataflow::input::InputSession;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use timely::dataflow::{InputHandleVec, ProbeHandle};
+use timely::worker::Worker;
+
+use crate::Epoch;
+use crate::progress::Progress;
+use crate::record::{Document, EntityRow, Failure, PageTask};
+use crate::sink::CommitMsg;
+
+/// One input of a source.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A record: a document, or the failure that took its place.
+    Record(Result<Document, Failure>),
+    /// A page file (an image or a PDF) whose pages the page stage reads.
+    PageFile(PageTask),
+}
+
+/// What reading one epoch of a source yielded on one worker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EpochRead {
+    /// Inputs read: records, failures and page files.
+    pub inputs: u64,
+    /// Input bytes they cover.
+    pub bytes: u64,
+}
+
+/// A source, as one worker reads it.
+pub trait Source {
+    /// What a checkpoint records to resume the source after the last committed epoch.
+    type Position: Clone + Debug + Serialize + DeserializeOwned;
+
+    /// The position after the epochs read so far.
+    fn position(&self) -> Self::Position;
+
+    /// The last epoch the source has input for, if it ends (a batch plan); `None` while
+    /// more may come (a stream).
+    fn last_epoch(&self) -> Option<Epoch>;
+
+    /// Reads this worker's share of `epoch`, handing every input to `emit`.
+    fn read_epoch(&mut self, epoch: Epoch, emit: &mut dyn FnMut(Input)) -> EpochRead;
+}
+
+/// The inputs of a job's dataflow, as one worker holds them.
+pub struct Inputs {
+    /// Records read by this worker's share of the source.
+    pub records: InputSession<Epoch, Result<Document, Failure>, isize>,
+    /// Page files found by this worker's share of the source.
+    pub page_files: InputSession<Epoch, PageTask, isize>,
+    /// Committed documents restored on resume (ids and content hashes).
+    pub restored: InputSession<Epoch, Document, isize>,
+    /// Committed entity rows restored on resume.
+    pub restored_entities: InputSession<Epoch, EntityRow, isize>,
+    /// Input counts per epoch, for the committer's accounting.
+    pub counts: InputHandleVec<Epoch, CommitMsg>,
+    /// Frontier of committed epochs (tables and index).
+    pub probe: ProbeHandle<Epoch>,
+}
+
+impl Inputs {
+    fn advance_to(&mut self, epoch: Epoch) {
+        self.records.advance_to(epoch);
+        self.page_files.advance_to(epoch);
+        self.restored.advance_to(epoch);
+        self.restored_entities.advance_to(epoch);
+        self.counts.advance_to(epoch);
+    }
+
+    fn flush(&mut self) {
+        self.records.flush();
+        self.page_files.flush();
+        self.restored.flush();
+        self.restored_entities.flush();
+    }
+}
+
+/// State committed before `resume`, which the operators start from: documents and entity
+/// rows with their multiplicities (fed by one worker).
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// Document versions (identity, content hash, comparison text).
+    pub documents: Vec<(Document, i64)>,
+    /// Entity rows.
+    pub entities: Vec<(EntityRow, i64)>,
+}
+
+/// How long a waiting worker parks before it looks again (it wakes early on messages).
+const PARK: Duration = Duration::from_millis(5);
+
+/// Records pushed between two steps of the worker while an epoch is read, so that the
+/// dataflow works on an epoch while it is being read.
+const STEP_EVERY: usize = 1024;
+
+/// Runs `source` from epoch `resume` to its last on this worker: restored state goes in
+/// just before `resume`, each epoch's inputs at that epoch, and the worker returns once the
+/// dataflow has completed. A source without a last epoch runs until the process stops.
+pub fn drive<S: Source>(
+    worker: &mut Worker,
+    mut inputs: Inputs,
+    source: &mut S,
+    resume: Epoch,
+    restored: Option<Restored>,
+    progress: &Progress,
+) {
+    inputs.advance_to(resume.saturating_sub(1));
+    if let Some(restored) = restored {
+        for (doc, n) in restored.documents {
+            inputs.restored.update(doc, n as isize);
+        }
+        for (row, n) in restored.entities {
+            inputs.restored_entities.update(row, n as isize);
+        }
+    }
+    let mut epoch = resume;
+    while source.last_epoch().is_none_or(|last| epoch <= last) {
+        inputs.advance_to(epoch);
+        let mut pending = 0usize;
+        let read = source.read_epoch(epoch, &mut |input| {
+            match input {
+                Input::Record(r) => inputs.records.insert(r),
+                Input::PageFile(p) => inputs.page_files.insert(p),
+            }
+            pending += 1;
+            if pending >= STEP_EVERY {
+                pending = 0;
+                inputs.records.flush();
+                worker.step();
+            }
+        });
+        Progress::add(&progress.records, read.inputs);
+        Progress::add(&progress.bytes_read, read.bytes);
+        inputs.counts.send(CommitMsg::Inputs { epoch, count: read.inputs });
+        inputs.advance_to(epoch + 1);
+        inputs.flush();
+        let probe = inputs.probe.clone();
+        worker.step_or_park_while(Some(PARK), || probe.less_than(&epoch));
+        epoch += 1;
+    }
+    let probe = inputs.probe.clone();
+    drop(inputs);
+    worker.step_or_park_while(Some(PARK), || !probe.done());
+}
