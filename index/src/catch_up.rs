@@ -125,9 +125,5 @@ where
             "index caught up with the committed tables"
         );
     }
-    Ok(crate::IndexTarget {
-        layout: std::sync::Arc::new(layout),
-        job_id: job_id.to_owned(),
-        merge: crate::MergeMode::AtEnd,
-    })
+    Ok(crate::IndexTarget::new(std::sync::Arc::new(layout), job_id, crate::MergeMode::AtEnd))
 }

@@ -86,6 +86,40 @@ pub struct IndexTarget {
     pub job_id: String,
     /// When segments are merged.
     pub merge: MergeMode,
+    /// The last epoch each shard has applied, committed or not.
+    pub staged: Arc<Staged>,
+}
+
+impl IndexTarget {
+    /// The target of the shards of `layout` for `job_id`.
+    pub fn new(layout: Arc<IndexLayout>, job_id: impl Into<String>, merge: MergeMode) -> Self {
+        let staged = Arc::new(Staged::new(layout.shards));
+        IndexTarget { layout, job_id: job_id.into(), merge, staged }
+    }
+}
+
+/// The last epoch each shard has applied to its writer, whether or not the tables have
+/// committed it yet (the index commits it only after them): what a test of that order, or a
+/// progress report, watches.
+#[derive(Debug, Default)]
+pub struct Staged(Vec<std::sync::atomic::AtomicU64>);
+
+impl Staged {
+    /// No epoch applied to any of `shards` shards.
+    pub fn new(shards: usize) -> Self {
+        Staged((0..shards).map(|_| std::sync::atomic::AtomicU64::new(0)).collect())
+    }
+
+    fn set(&self, shard: usize, epoch: Epoch) {
+        if let Some(s) = self.0.get(shard) {
+            s.fetch_max(epoch + 1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Whether every shard has applied `epoch`.
+    pub fn all_applied(&self, epoch: Epoch) -> bool {
+        self.0.iter().all(|s| s.load(std::sync::atomic::Ordering::SeqCst) > epoch)
+    }
 }
 
 /// An epoch's updates, waiting for the input frontier to pass it.
@@ -144,6 +178,7 @@ pub fn index_epochs<'s>(
                 }
             }
             let merge = target.merge;
+            let staged = target.staged.clone();
             let mut stash: BTreeMap<Epoch, Batch> = BTreeMap::new();
             let mut pending: Option<Pending> = None;
             let mut finished = false;
@@ -212,6 +247,9 @@ pub fn index_epochs<'s>(
                             }
                         })
                         .collect();
+                    for w in &writers {
+                        staged.set(w.shard, epoch);
+                    }
                     pending = Some(Pending { epoch, cap: batch.cap, applied });
                 }
                 if !finished && frontier.is_empty() && committed.is_empty() && stash.is_empty() && pending.is_none() {

@@ -44,7 +44,7 @@ pub mod search;
 pub mod shards;
 
 pub use catch_up::{CaughtUp, EpochChanges, catch_up, open_for_job};
-pub use dataflow::{IndexTarget, MergeMode, ShardCommit, index_epochs};
+pub use dataflow::{IndexTarget, MergeMode, ShardCommit, Staged, index_epochs};
 pub use error::{IndexError, Result};
 pub use search::{Filters, Hit, SearchRequest, SearchResults, ShardedSearcher, Snippet, parse_years};
 pub use shards::{INDEX_DIR, IndexLayout};

@@ -91,11 +91,30 @@ fn run(merge: MergeMode) {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_path_buf();
     let layout = Arc::new(IndexLayout::open_or_create(&root, 3, true).expect("layout"));
-    let target = IndexTarget { layout, job_id: "job".into(), merge };
+    let target = IndexTarget::new(layout, "job", merge);
     let dir_after = root.clone();
+    // A worker that fails an assertion sets `failed` as it unwinds, and the other stops
+    // waiting for it instead of hanging.
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    struct Abort(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Abort {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
     timely::execute(timely::Config::process(2), move |worker| {
         let index = worker.index();
+        let _abort = Abort(failed.clone());
+        let failed = failed.clone();
+        let ok = move || {
+            let failed = failed.load(std::sync::atomic::Ordering::SeqCst);
+            assert!(!failed, "the other worker failed");
+            true
+        };
         let target = target.clone();
+        let staged = target.staged.clone();
         let (mut docs, mut mentions, mut epochs, mut commits, probe) = worker.dataflow::<u64, _, _>(|scope| {
             let (docs_in, docs) = scope.new_collection::<Shared<Document>, isize>();
             let (mentions_in, mentions) = scope.new_collection::<EntityRow, isize>();
@@ -107,6 +126,11 @@ fn run(merge: MergeMode) {
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         let mut live: BTreeMap<String, (u64, Document, Option<EntityRow>)> = BTreeMap::new();
         let mut next = 1u64;
+        // Epoch `e`'s updates are at time `e`.
+        docs.advance_to(1);
+        mentions.advance_to(1);
+        epochs.advance_to(1);
+        commits.advance_to(1);
         for epoch in 1..EPOCHS {
             let mut retired = Vec::new();
             if index == 0 {
@@ -136,24 +160,23 @@ fn run(merge: MergeMode) {
             epochs.advance_to(epoch + 1);
             docs.flush();
             mentions.flush();
-            // The data of the epoch is complete, the tables have not committed it yet.
-            for _ in 0..200 {
-                worker.step();
-            }
-            if index == 0 {
-                let s = ShardedSearcher::open(&root).expect("open index");
-                let previous = (epoch > 1).then(|| epoch - 1);
-                assert_eq!(s.epoch(), previous, "epoch {epoch} is not visible before the tables commit it");
-            }
+            // The data of the epoch is complete and applied to every shard; the tables have
+            // not committed it yet.
+            worker.step_while(|| ok() && !staged.all_applied(epoch));
+            // Every worker checks, so that a failure stops both rather than leaving one
+            // waiting for the other.
+            let s = ShardedSearcher::open(&root).expect("open index");
+            let previous = (epoch > 1).then(|| epoch - 1);
+            assert_eq!(s.epoch(), previous, "epoch {epoch} is not visible before the tables commit it");
             commits.advance_to(epoch + 1);
-            worker.step_while(|| probe.less_than(&(epoch + 1)));
+            worker.step_while(|| ok() && probe.less_than(&(epoch + 1)));
             if index == 0 {
                 let state: Live = live.iter().map(|(id, (n, _, _))| (id.clone(), *n)).collect();
                 check(&root, &state, epoch, &retired);
             }
         }
         drop((docs, mentions, epochs, commits));
-        worker.step_while(|| !probe.done());
+        worker.step_while(|| ok() && !probe.done());
     })
     .expect("timely")
     .join()
