@@ -447,9 +447,10 @@ impl<R: 'static> Table<R> {
         for row in 0..batch.num_rows() {
             let mut record = R::default();
             for (column, reader) in &readers {
-                let value = reader.value(row);
-                let shown = format!("{value:?}");
-                if !(column.set)(&mut record, value) {
+                if !(column.set)(&mut record, reader.value(row)) {
+                    // Read again to show it: formatting every value up front would cost as
+                    // much as the decoding.
+                    let shown = format!("{:?}", reader.value(row));
                     return Err(self.column_error(column.name, format!("row {row}: {shown} does not fit the record")));
                 }
             }
