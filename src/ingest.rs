@@ -122,7 +122,7 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let index = if args.index {
         let shape = (args.cluster.process, args.cluster.workers, args.cluster.processes);
         let target = wenflow_index::open_for_job(&output.root, shape, &job_id, plan.first_epoch, resume, |epoch| {
-            let (docs, mentions) = runtime.block_on(delta::index_changes(&output, epoch)).map_err(|e| e.to_string())?;
+            let (docs, mentions) = runtime.block_on(delta::epoch_changes(&output, epoch)).map_err(|e| e.to_string())?;
             Ok(EpochChanges { docs, mentions })
         })
         .context("opening the index and bringing it up to the committed tables")?;

@@ -45,11 +45,6 @@ pub fn data_tables() -> impl Iterator<Item = TableInfo> {
     tables().into_iter().filter(|t| t.commit == Commit::EveryEpoch)
 }
 
-/// The declaration of table `name`.
-pub fn table(name: &str) -> Option<TableInfo> {
-    tables().into_iter().find(|t| t.name == name)
-}
-
 impl TableRow for Document {
     type Row = Document;
     const DECLARATION: Table<Document> = Table::new(

@@ -16,11 +16,7 @@ fn split(column: &str) -> (&str, &str) {
 }
 
 fn quoted(name: &str) -> String {
-    if name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && name != "end" {
-        name.to_owned()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The SQL of the state of change log `log` as of epoch `upto` (its last epoch if `None`):

@@ -61,11 +61,15 @@ fn entity_columns() -> Vec<&'static str> {
 /// diffs, as the change logs hold them. The index replays it for a shard that lacks the
 /// epoch.
 #[allow(clippy::type_complexity)]
-pub async fn epoch_changes(output: &Output, epoch: Epoch) -> Result<(Vec<(Document, i64)>, Vec<(EntityRow, i64)>)> {
+pub async fn epoch_changes(output: &Output, epoch: Epoch) -> Result<(Vec<(Document, isize)>, Vec<(EntityRow, isize)>)> {
     let columns = ["doc_id", "source", "title", "author", "collection", "dynasty", "text", "content_hash"];
     let docs = rows(output, &changes_sql("documents_log", &columns, epoch)).await?;
     let mentions = rows(output, &changes_sql("entities_log", &entity_columns(), epoch)).await?;
-    Ok((docs, mentions))
+    Ok((as_diffs(docs), as_diffs(mentions)))
+}
+
+fn as_diffs<R>(rows: Vec<(R, i64)>) -> Vec<(R, isize)> {
+    rows.into_iter().map(|(r, n)| (r, n as isize)).collect()
 }
 
 /// The committed state operators start from when a job resumes at epoch `resume`: the
@@ -81,13 +85,4 @@ pub async fn restore(output: &Output, resume: Epoch) -> Result<wenflow_engine::s
         "restored committed state"
     );
     Ok(wenflow_engine::source::Restored { documents, entities })
-}
-
-/// [`epoch_changes`] as the index's catch-up takes them.
-pub async fn index_changes(output: &Output, epoch: Epoch) -> Result<(Vec<(Document, isize)>, Vec<(EntityRow, isize)>)> {
-    let (docs, mentions) = epoch_changes(output, epoch).await?;
-    Ok((
-        docs.into_iter().map(|(d, n)| (d, n as isize)).collect(),
-        mentions.into_iter().map(|(m, n)| (m, n as isize)).collect(),
-    ))
 }
