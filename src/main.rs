@@ -1,7 +1,6 @@
 //! The `wenflow` binary: argument parsing and wiring only.
 
 mod ingest;
-mod pipeline;
 mod report;
 mod search;
 
@@ -385,7 +384,7 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
-fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
+fn ingest_args(a: IngestCli) -> anyhow::Result<wenflow_jobs::ingest::IngestArgs> {
     let addresses = match &a.hostfile {
         Some(p) => ClusterConfig::read_hostfile(p)?,
         None => Vec::new(),
@@ -398,7 +397,7 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<ingest::IngestArgs> {
         Ok((mb * 1_048_576.0).round() as u64)
     };
     let f = a.fields;
-    Ok(ingest::IngestArgs {
+    Ok(wenflow_jobs::ingest::IngestArgs {
         inputs: a.inputs,
         out: a.out,
         job_id: a.job_id,

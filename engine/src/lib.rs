@@ -2,8 +2,8 @@
 //! dataflow runtime (cluster configuration, epochs, frontier-driven commits, progress).
 //!
 //! The engine knows no concrete operator or connector. Operators (`wenflow-operators`)
-//! and connectors (`wenflow-connectors`) build on the types here; the `wenflow` binary
-//! wires them into one dataflow.
+//! and connectors (`wenflow-connectors`) build on the types here; `wenflow-jobs` wires
+//! them into one dataflow per job.
 //!
 //! # Why some records of single operators live here
 //!
