@@ -4,9 +4,17 @@ use wenflow_jobs::ingest::{self, IngestArgs};
 
 /// Runs an ingest job and prints what it committed. Returns the process exit code.
 pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
-    let fail_on_error = args.fail_on_error;
-    let out = args.out.clone();
-    let s = ingest::run(args)?;
+    let (fail_on_error, out) = (args.fail_on_error, args.out.clone());
+    print_summary(ingest::run(args)?, &out, fail_on_error)
+}
+
+/// Runs a stream job and prints what it committed when it ends (`--once`).
+pub fn stream(args: IngestArgs, watch: wenflow_jobs::stream::WatchOptions) -> anyhow::Result<i32> {
+    let (fail_on_error, out) = (args.fail_on_error, args.out.clone());
+    print_summary(wenflow_jobs::stream::run(args, watch)?, &out, fail_on_error)
+}
+
+fn print_summary(s: ingest::IngestSummary, out: &std::path::Path, fail_on_error: bool) -> anyhow::Result<i32> {
     if !s.leader {
         return Ok(0);
     }
@@ -14,10 +22,11 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
     let t = &s.totals;
     let rows = |name: &str| t.rows.get(name).copied().unwrap_or(0);
     let secs = s.elapsed.as_secs_f64().max(1e-9);
-    let failures_by_stage = runtime.block_on(crate::report::failures_by_stage(&out, t.epochs)).unwrap_or_default();
+    let failures_by_stage = runtime.block_on(crate::report::failures_by_stage(out, t.epochs)).unwrap_or_default();
     println!("job {}", s.job_id);
     match t.epochs {
         Some((first, last)) => println!("  epochs     {first}..={last} committed by this run"),
+        None if s.mode == "stream" => println!("  epochs     nothing to do: the output is current"),
         None if s.planned_epochs == 0 => println!("  epochs     nothing to do: no input files found"),
         None => println!("  epochs     nothing to do: every epoch is already committed"),
     }

@@ -35,6 +35,8 @@ struct Cli {
 enum Command {
     /// Ingest files or directories into Delta tables under --out.
     Ingest(Box<IngestCli>),
+    /// Keep the tables under --out current with a watched folder (--watch DIR; --once for one incremental pass).
+    Stream(Box<StreamCli>),
     /// Run SQL over the tables under --data (`<name>` current state, `<name>_log` change log).
     Sql(SqlCli),
     /// Run the named reports over the tables under --data (all of them if none is named; --list names them).
@@ -76,6 +78,28 @@ struct IngestCli {
     /// JSONL, JSON, Parquet or text files, or directories of them (a chinese-poetry package folder is recognised).
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    job: JobCli,
+}
+
+#[derive(Args, Debug)]
+struct StreamCli {
+    /// Watch this folder: new, changed and removed files (every format ingest reads) become inserts, updates and deletions.
+    #[arg(long)]
+    watch: PathBuf,
+    /// Scan once, commit the difference to what the output holds, and exit (an incremental re-run of a batch job over a changed corpus).
+    #[arg(long)]
+    once: bool,
+    /// Milliseconds between scans: each scan with changes is one epoch, committed atomically.
+    #[arg(long, default_value_t = 1000)]
+    epoch_ms: u64,
+    #[command(flatten)]
+    job: JobCli,
+}
+
+/// The options every job has: output, cluster, field mapping and operators.
+#[derive(Args, Debug)]
+struct JobCli {
     /// Output root for the tables.
     #[arg(long)]
     out: PathBuf,
@@ -328,7 +352,21 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Ingest(a) => ingest_args(*a).map_err(|e| Usage(one_line(&e)).into()).and_then(ingest::run),
+        Command::Ingest(a) => {
+            let a = *a;
+            job_args(a.inputs, a.job).map_err(|e| Usage(one_line(&e)).into()).and_then(ingest::run)
+        }
+        Command::Stream(a) => {
+            let a = *a;
+            let watch = wenflow_jobs::stream::WatchOptions {
+                root: a.watch.clone(),
+                once: a.once,
+                interval: std::time::Duration::from_millis(a.epoch_ms.max(1)),
+            };
+            job_args(vec![a.watch], a.job)
+                .map_err(|e| Usage(one_line(&e)).into())
+                .and_then(|args| ingest::stream(args, watch))
+        }
         Command::Sql(a) => sql(a),
         Command::Report(a) => report::run(a),
         Command::Entities(a) => entities(a),
@@ -384,7 +422,7 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
-fn ingest_args(a: IngestCli) -> anyhow::Result<wenflow_jobs::ingest::IngestArgs> {
+fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ingest::IngestArgs> {
     let addresses = match &a.hostfile {
         Some(p) => ClusterConfig::read_hostfile(p)?,
         None => Vec::new(),
@@ -398,7 +436,7 @@ fn ingest_args(a: IngestCli) -> anyhow::Result<wenflow_jobs::ingest::IngestArgs>
     };
     let f = a.fields;
     Ok(wenflow_jobs::ingest::IngestArgs {
-        inputs: a.inputs,
+        inputs,
         out: a.out,
         job_id: a.job_id,
         source: SourceOptions {

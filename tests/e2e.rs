@@ -13,5 +13,6 @@ mod e2e {
     pub mod readers;
     pub mod resume;
     pub mod search;
+    pub mod stream;
     pub mod support;
 }

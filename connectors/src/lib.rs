@@ -30,5 +30,6 @@
 pub mod delta;
 pub mod error;
 pub mod files;
+pub mod watch;
 
 pub use error::{ConnectorError, Result};

@@ -28,6 +28,7 @@
 pub mod cluster;
 pub mod error;
 pub mod identity;
+pub mod memo;
 pub mod progress;
 pub mod record;
 pub mod schema;

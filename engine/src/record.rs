@@ -288,6 +288,9 @@ pub struct PageTask {
     pub collection: Option<String>,
     /// Position of the document in the input plan.
     pub pos: SourcePos,
+    /// The version of the file the task was made for (a hash of its content in a stream;
+    /// 0 in a batch plan), so that a rewritten file is a new task.
+    pub version: u64,
 }
 
 /// How a page's text was obtained.

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::record::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, PageRow, Shared};
+use crate::source::InputRow;
 use crate::table::ColumnType::{Boolean, Float64, Int32, Int64, Timestamp, Utf8};
 use crate::table::{Column, Commit, Table, Value};
 
@@ -25,9 +26,11 @@ impl<T: TableRow> TableRow for Shared<T> {
     }
 }
 
-/// Every output table, in commit order: the tables committed with every epoch, then `runs`.
-pub fn tables() -> [TableInfo; 8] {
+/// Every output table, in commit order: the input log (stream jobs only), the tables
+/// committed with every epoch, then `runs`.
+pub fn tables() -> [TableInfo; 9] {
     [
+        InputRow::info(),
         Document::info(),
         DuplicateRow::info(),
         Failure::info(),
@@ -43,6 +46,31 @@ pub fn tables() -> [TableInfo; 8] {
 /// all of them hold.
 pub fn data_tables() -> impl Iterator<Item = TableInfo> {
     tables().into_iter().filter(|t| t.commit == Commit::EveryEpoch)
+}
+
+impl TableRow for InputRow {
+    type Row = InputRow;
+    const DECLARATION: Table<InputRow> = Table::new(
+        "inputs",
+        Commit::InputLog,
+        &[
+            Column::new("key", Utf8, |r| Value::str(&r.key), |r, v| v.put_str(&mut r.key)),
+            Column::new("version", Utf8, |r| Value::str(&r.version), |r, v| v.put_str(&mut r.version)),
+            Column::new(
+                "input",
+                Utf8,
+                |r| Value::Str(serde_json::to_string(&r.input).unwrap_or_default().into()),
+                |r, v| {
+                    let mut json = String::new();
+                    v.put_str(&mut json) && serde_json::from_str(&json).map(|input| r.input = input).is_ok()
+                },
+            ),
+        ],
+    );
+
+    fn row(&self) -> &InputRow {
+        self
+    }
 }
 
 impl TableRow for Document {
@@ -423,7 +451,8 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), names.len());
         assert_eq!(names.last(), Some(&"runs"));
-        assert_eq!(data_tables().count(), names.len() - 1);
+        assert_eq!(names.first(), Some(&"inputs"));
+        assert_eq!(data_tables().count(), names.len() - 2);
     }
 
     #[test]

@@ -17,6 +17,18 @@
 //! folder, the state of each file. The committer stores it atomically with the epoch's
 //! commit, and a restarted source starts from it.
 //!
+//! # Updates, deletions and the input log
+//!
+//! Every input goes in with a diff: `+1` inserts it, `-1` retracts it. A source whose inputs
+//! change (a file rewritten, a Kafka key with a new value or a tombstone) keeps the live
+//! version of each of its keys and retracts exactly what it inserted before, so every
+//! operator downstream retracts what that version produced. Such a source logs each change
+//! as an [`InputRow`] (key, version, input) in the `inputs` table, which commits first in
+//! every epoch. The log is the stream's write-ahead log: on restart, its state as of the
+//! last epoch every table holds is replayed into the dataflow (the operators rebuild their
+//! state by recomputing it, nothing is written again), and an epoch that the log holds
+//! but some table lacks is replayed from the log exactly as it was first read.
+//!
 //! [`drive`] runs the epochs on one worker: it advances the inputs, pushes what the source
 //! reads, hands the epoch's count to the committer, and waits (parking, woken by messages)
 //! until the epoch has passed the dataflow before reading the next, so memory holds about
@@ -26,8 +38,8 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use differential_dataflow::input::InputSession;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 use timely::worker::Worker;
 
@@ -37,7 +49,7 @@ use crate::record::{Document, EntityRow, Failure, PageTask};
 use crate::sink::CommitMsg;
 
 /// One input of a source.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Input {
     /// A record: a document, or the failure that took its place.
     Record(Result<Document, Failure>),
@@ -45,10 +57,49 @@ pub enum Input {
     PageFile(PageTask),
 }
 
+impl Default for Input {
+    fn default() -> Self {
+        Input::Record(Err(Failure::default()))
+    }
+}
+
+/// A row of the input log (the `inputs` table): one input of one version of a source key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct InputRow {
+    /// The source's key: a file's path relative to the watched folder, a Kafka message's
+    /// topic, partition and key.
+    pub key: String,
+    /// The version of the key the input belongs to (a file's size, time and content hash;
+    /// a Kafka offset).
+    pub version: String,
+    /// The input.
+    pub input: Input,
+}
+
+/// A change a source reads: an input inserted (`diff` +1) or retracted (-1), with the
+/// log row that records it, for sources that keep an input log.
+#[derive(Clone, Debug)]
+pub struct Change {
+    /// The input.
+    pub input: Input,
+    /// +1 or -1.
+    pub diff: isize,
+    /// Key and version for the input log, if the source keeps one.
+    pub logged: Option<(std::sync::Arc<str>, std::sync::Arc<str>)>,
+}
+
+impl Change {
+    /// An insertion that no log records (a batch plan).
+    pub fn insert(input: Input) -> Self {
+        Change { input, diff: 1, logged: None }
+    }
+}
+
 /// What reading one epoch of a source yielded on one worker.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EpochRead {
-    /// Inputs read: records, failures and page files.
+    /// Inputs read: records, failures and page files inserted (a retraction reads
+    /// nothing new).
     pub inputs: u64,
     /// Input bytes they cover.
     pub bytes: u64,
@@ -66,8 +117,14 @@ pub trait Source {
     /// more may come (a stream).
     fn last_epoch(&self) -> Option<Epoch>;
 
-    /// Reads this worker's share of `epoch`, handing every input to `emit`.
-    fn read_epoch(&mut self, epoch: Epoch, emit: &mut dyn FnMut(Input)) -> EpochRead;
+    /// Reads this worker's share of `epoch`, handing every change to `emit`.
+    fn read_epoch(&mut self, epoch: Epoch, emit: &mut dyn FnMut(Change)) -> EpochRead;
+
+    /// The live inputs restored from the input log, which the dataflow recomputes its state
+    /// from before the first epoch is read (taken once).
+    fn take_restored(&mut self) -> Vec<Input> {
+        Vec::new()
+    }
 }
 
 /// The inputs of a job's dataflow, as one worker holds them.
@@ -80,6 +137,8 @@ pub struct Inputs {
     pub restored: InputSession<Epoch, Document, isize>,
     /// Committed entity rows restored on resume.
     pub restored_entities: InputSession<Epoch, EntityRow, isize>,
+    /// The input log of sources that keep one.
+    pub log: InputSession<Epoch, InputRow, isize>,
     /// Input counts per epoch, for the committer's accounting.
     pub counts: InputHandleVec<Epoch, CommitMsg>,
     /// Frontier of committed epochs (tables and index).
@@ -92,6 +151,7 @@ impl Inputs {
         self.page_files.advance_to(epoch);
         self.restored.advance_to(epoch);
         self.restored_entities.advance_to(epoch);
+        self.log.advance_to(epoch);
         self.counts.advance_to(epoch);
     }
 
@@ -100,6 +160,14 @@ impl Inputs {
         self.page_files.flush();
         self.restored.flush();
         self.restored_entities.flush();
+        self.log.flush();
+    }
+
+    fn push(&mut self, input: Input, diff: isize) {
+        match input {
+            Input::Record(r) => self.records.update(r, diff),
+            Input::PageFile(p) => self.page_files.update(p, diff),
+        }
     }
 }
 
@@ -140,15 +208,19 @@ pub fn drive<S: Source>(
             inputs.restored_entities.update(row, n as isize);
         }
     }
+    for input in source.take_restored() {
+        inputs.push(input, 1);
+    }
     let mut epoch = resume;
     while source.last_epoch().is_none_or(|last| epoch <= last) {
         inputs.advance_to(epoch);
         let mut pending = 0usize;
-        let read = source.read_epoch(epoch, &mut |input| {
-            match input {
-                Input::Record(r) => inputs.records.insert(r),
-                Input::PageFile(p) => inputs.page_files.insert(p),
+        let read = source.read_epoch(epoch, &mut |change| {
+            if let Some((key, version)) = change.logged {
+                let row = InputRow { key: key.to_string(), version: version.to_string(), input: change.input.clone() };
+                inputs.log.update(row, change.diff);
             }
+            inputs.push(change.input, change.diff);
             pending += 1;
             if pending >= STEP_EVERY {
                 pending = 0;

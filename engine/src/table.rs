@@ -307,6 +307,9 @@ impl<R> Column<R> {
 /// When a table is committed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Commit {
+    /// With every epoch of a stream, before the other tables: the input log, from which
+    /// an epoch that some table lacks is replayed exactly as it was first read.
+    InputLog,
     /// With every epoch: a job resumes after the last epoch all of these hold.
     EveryEpoch,
     /// Once, when a run's last epoch commits (`runs`).

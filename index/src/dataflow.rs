@@ -233,7 +233,10 @@ pub fn index_epochs<'s>(
                     let applied = writers
                         .iter_mut()
                         .map(|w| {
-                            if w.committed().is_some_and(|c| c >= epoch) {
+                            // An epoch with nothing to index (a stream's quiet epoch, which
+                            // the tables do not commit either) commits nothing.
+                            let quiet = batch.docs.is_empty() && batch.mentions.is_empty();
+                            if quiet || w.committed().is_some_and(|c| c >= epoch) {
                                 return None;
                             }
                             let mine = |id: &str| layout.shard_of(id) == w.shard;

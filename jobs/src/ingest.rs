@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use wenflow_connectors::delta::{self, DeltaCommitter, Output, RunTotals};
 use wenflow_connectors::files::{self, FileSource, SourceOptions};
+use wenflow_connectors::watch::{WatchOptions, WatchSource};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
@@ -102,6 +103,8 @@ fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> Result<String> {
 pub struct IngestSummary {
     /// The job's id.
     pub job_id: String,
+    /// `ingest` or `stream`.
+    pub mode: &'static str,
     /// Whether this is process 0, which commits and knows the totals.
     pub leader: bool,
     /// What this run committed (process 0 only).
@@ -118,13 +121,34 @@ pub struct IngestSummary {
 
 /// Runs an ingest job on this process's workers and returns what it committed.
 pub fn run(args: IngestArgs) -> Result<IngestSummary> {
+    run_job(args, None)
+}
+
+/// A stream job's id: its options and the watched folder, not its content (which changes).
+fn stream_job_id(args: &IngestArgs, watch: &WatchOptions) -> String {
+    let ocr = (&args.ocr.config, &args.ocr.limits);
+    let options = (&args.source, &args.clean, &args.dedup, ocr, &args.entities);
+    let mut key = serde_json::to_string(&options).unwrap_or_default();
+    key.push_str(&format!("\nwatch|{}", watch.root.display()));
+    for g in &args.gazetteers {
+        key.push_str(&format!("\ngazetteer|{}", g.display()));
+    }
+    format!("stream-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
+}
+
+/// Runs a batch ingest (`watch` is `None`) or a stream of a watched folder.
+pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<IngestSummary> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(JobError::Runtime)?;
-    let plan = files::plan(&args.inputs, &args.source).map_err(|e| JobError::Plan(Box::new(e)))?;
+    let plan = match &watch {
+        None => files::plan(&args.inputs, &args.source).map_err(|e| JobError::Plan(Box::new(e)))?,
+        // A stream plans its folder at every scan; its epochs are open-ended.
+        Some(_) => files::Plan { first_epoch: 1, ..Default::default() },
+    };
     let operators = Operators {
         clean: Arc::new(args.clean.clone()),
         dedup: Arc::new(args.dedup.clone()),
@@ -134,13 +158,14 @@ pub fn run(args: IngestArgs) -> Result<IngestSummary> {
         )),
         ocr: Arc::new(args.ocr.clone()),
     };
-    let job_id = match &args.job_id {
-        Some(id) => id.clone(),
-        None => derived_job_id(&args, &plan)?,
+    let job_id = match (&args.job_id, &watch) {
+        (Some(id), _) => id.clone(),
+        (None, None) => derived_job_id(&args, &plan)?,
+        (None, Some(w)) => stream_job_id(&args, w),
     };
     let is_leader = args.cluster.process == 0;
     let output = runtime
-        .block_on(Output::open(&args.out, &job_id, is_leader))
+        .block_on(Output::open(&args.out, &job_id, is_leader, watch.is_some()))
         .map_err(|source| JobError::Output { what: "opening the output tables", source: Box::new(source) })?;
     let resume = output.resume_epoch(plan.first_epoch);
     if is_leader {
@@ -157,7 +182,15 @@ pub fn run(args: IngestArgs) -> Result<IngestSummary> {
         tracing::info!(resume_epoch = resume, "resuming: earlier epochs are already committed");
     }
 
-    let restored = if is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
+    // A stream rebuilds its state from the input log; a batch job from the tables.
+    let log = match &watch {
+        Some(_) => runtime
+            .block_on(delta::restore_log(&output, resume - 1))
+            .map_err(|source| JobError::Output { what: "restoring the input log", source: Box::new(source) })?,
+        None => Default::default(),
+    };
+    let log = Arc::new(log);
+    let restored = if watch.is_none() && is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
         runtime
             .block_on(delta::restore(&output, resume))
             .map_err(|source| JobError::Output { what: "restoring the committed state", source: Box::new(source) })?
@@ -196,10 +229,15 @@ pub fn run(args: IngestArgs) -> Result<IngestSummary> {
     let run_row = RunRow {
         run_id: uuid::Uuid::new_v4().to_string(),
         job_id: job_id.clone(),
-        mode: "ingest".into(),
+        mode: if watch.is_some() { "stream" } else { "ingest" }.into(),
         started_us: chrono::Utc::now().timestamp_micros(),
         config: serde_json::json!({
             "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "watch": watch.as_ref().map(|w| serde_json::json!({
+                "root": w.root.display().to_string(),
+                "once": w.once,
+                "interval_ms": w.interval.as_millis() as u64,
+            })),
             "source": args.source,
             "clean": args.clean,
             "dedup": args.dedup,
@@ -232,13 +270,23 @@ pub fn run(args: IngestArgs) -> Result<IngestSummary> {
     let reporter = Reporter::start(progress.clone(), Duration::from_secs(10));
     let timely_config = args.cluster.to_timely()?;
     let progress_w = progress.clone();
+    let mode = if watch.is_some() { "stream" } else { "ingest" };
     let guards = timely::execute(timely_config, move |worker| {
         let (index, peers) = (worker.index(), worker.peers());
         let committer = if index == 0 { committer.lock().ok().and_then(|mut c| c.take()) } else { None };
         let inputs = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, &operators, committer));
         let restored = if index == 0 { restored.lock().ok().and_then(|mut r| r.take()) } else { None };
-        let mut source = FileSource::new(plan.clone(), source_opts.clone(), index, peers, resume);
-        source::drive(worker, inputs, &mut source, resume, restored, &progress_w);
+        match &watch {
+            None => {
+                let mut source = FileSource::new(plan.clone(), source_opts.clone(), index, peers, resume);
+                source::drive(worker, inputs, &mut source, resume, restored, &progress_w);
+            }
+            Some(w) => {
+                let (state, replay) = &*log;
+                let mut source = WatchSource::new(w.clone(), source_opts.clone(), index, peers, resume, state, replay);
+                source::drive(worker, inputs, &mut source, resume, None, &progress_w);
+            }
+        }
     })
     .map_err(|e| JobError::Dataflow(format!("starting the workers: {e}")))?;
     let mut failed = Vec::new();
@@ -258,6 +306,7 @@ pub fn run(args: IngestArgs) -> Result<IngestSummary> {
     let totals = outcome.lock().ok().and_then(|o| o.clone()).unwrap_or_default();
     Ok(IngestSummary {
         job_id,
+        mode,
         leader: is_leader,
         totals,
         planned_epochs: plan_epochs,

@@ -35,5 +35,6 @@
 pub mod error;
 pub mod ingest;
 pub mod pipeline;
+pub mod stream;
 
 pub use error::{JobError, Result};

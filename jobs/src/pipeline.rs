@@ -28,7 +28,7 @@ use wenflow_connectors::files::SourceRecord;
 use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
-use wenflow_engine::source::Inputs;
+use wenflow_engine::source::{InputRow, Inputs};
 use wenflow_engine::split::split_results;
 use wenflow_engine::{Document, EntityRow, Epoch, PageTask, Shared};
 use wenflow_index::IndexTarget;
@@ -90,6 +90,7 @@ pub fn build(
     let (page_files_in, page_files) = scope.new_collection::<PageTask, isize>();
     let (restored_in, restored) = scope.new_collection::<Document, isize>();
     let (restored_entities_in, restored_entities) = scope.new_collection::<EntityRow, isize>();
+    let (log_in, log) = scope.new_collection::<InputRow, isize>();
     let (counts_in, inputs) = scope.new_input::<Vec<CommitMsg>>();
 
     let (page_tasks, decode_failures) = ocr::expand_pages(page_files, operators.ocr.clone());
@@ -111,12 +112,14 @@ pub fn build(
     let count_parts = targets.write(counts, worker);
     let change_parts = targets.write(changes, worker);
     let page_parts = targets.write(pages, worker);
+    // Stream jobs log their inputs; a batch plan needs no log.
+    let log_parts = targets.stores.contains_key(InputRow::TABLE).then(|| targets.write(log, worker));
 
     let epochs = inputs.clone().flat_map(|m| match m {
         CommitMsg::Inputs { epoch, .. } => Some(epoch),
         CommitMsg::Part(_) => None,
     });
-    let msgs = scope.concatenate([
+    let msgs = scope.concatenate(log_parts.into_iter().chain([
         doc_parts,
         dup_parts,
         fail_parts,
@@ -125,7 +128,7 @@ pub fn build(
         change_parts,
         page_parts,
         inputs,
-    ]);
+    ]));
     let committed = commit_epochs(msgs, committer);
     let probe = match &targets.index {
         Some(target) => {
@@ -138,6 +141,7 @@ pub fn build(
         page_files: page_files_in,
         restored: restored_in,
         restored_entities: restored_entities_in,
+        log: log_in,
         counts: counts_in,
         probe,
     }

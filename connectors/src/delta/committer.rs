@@ -11,6 +11,7 @@ use deltalake::protocol::{DeltaOperation, SaveMode};
 use wenflow_engine::progress::Progress;
 use wenflow_engine::schema::{RunRow, TableRow};
 use wenflow_engine::sink::{EpochCommitter, Part};
+use wenflow_engine::table::Commit;
 use wenflow_engine::{EngineError, Epoch};
 
 use super::output::Output;
@@ -182,8 +183,16 @@ async fn commit_with_retry(
 impl EpochCommitter for DeltaCommitter {
     fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> wenflow_engine::Result<()> {
         let started = std::time::Instant::now();
+        if parts.is_empty() && inputs == 0 {
+            // Nothing happened (a stream's quiet epoch): no commit, no version in any log.
+            return Ok(());
+        }
         let mut any = false;
-        for name in wenflow_engine::schema::data_tables().map(|t| t.name) {
+        // The input log first: an epoch some table holds is in the log, to be replayed.
+        let tables = wenflow_engine::schema::tables().into_iter().filter(|t| t.commit != Commit::EndOfRun);
+        let open: Vec<&'static str> =
+            tables.map(|t| t.name).filter(|name| self.output.tables.contains_key(name)).collect();
+        for name in open {
             if self.output.committed.get(name).copied().flatten().is_some_and(|c| epoch <= c) {
                 continue;
             }

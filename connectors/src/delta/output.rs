@@ -11,6 +11,7 @@ use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, ObjectStore};
 use url::Url;
 use wenflow_engine::schema::{self, TableInfo, data_tables};
+use wenflow_engine::table::Commit;
 
 use crate::{ConnectorError, Result};
 
@@ -44,7 +45,8 @@ fn delta_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> ConnectorErr
 impl Output {
     /// Opens the tables under `root` for `job_id`. The leader (process 0) creates missing
     /// tables; other processes wait for them. Refuses a root that holds another job's output.
-    pub async fn open(root: &Path, job_id: &str, leader: bool) -> Result<Output> {
+    /// A stream job (`log`) also has the input log; a batch job has none.
+    pub async fn open(root: &Path, job_id: &str, leader: bool, log: bool) -> Result<Output> {
         std::fs::create_dir_all(root)
             .map_err(|source| ConnectorError::Io { path: root.display().to_string(), source })?;
         let root =
@@ -53,6 +55,9 @@ impl Output {
         let mut tables = BTreeMap::new();
         let mut committed = BTreeMap::new();
         for info in schema::tables() {
+            if info.commit == Commit::InputLog && !log {
+                continue;
+            }
             let name = info.name;
             let table = if leader {
                 open_or_create(&root, name, &(info.schema)()).await?
@@ -213,12 +218,12 @@ mod tests {
         let mut fields: Vec<Field> = EntityRow::schema().fields().iter().map(|f| f.as_ref().clone()).collect();
         fields[4] = Field::new("year", DataType::Utf8, true);
         rt.block_on(open_or_create(dir.path(), "entities", &Arc::new(Schema::new(fields)))).expect("create");
-        let err = rt.block_on(Output::open(dir.path(), "job", true)).err().expect("refused");
+        let err = rt.block_on(Output::open(dir.path(), "job", true, false)).err().expect("refused");
         assert_eq!(err.to_string(), "table entities, column year: Utf8 on disk where Int32 is declared");
         // The tables as declared open, and open again.
         let fresh = tempfile::tempdir().expect("tempdir");
-        rt.block_on(Output::open(fresh.path(), "job", true)).expect("created");
-        let output = rt.block_on(Output::open(fresh.path(), "job", true)).expect("reopened");
+        rt.block_on(Output::open(fresh.path(), "job", true, false)).expect("created");
+        let output = rt.block_on(Output::open(fresh.path(), "job", true, false)).expect("reopened");
         assert_eq!(output.tables.len(), schema::tables().len());
     }
 }

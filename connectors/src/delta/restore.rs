@@ -3,6 +3,7 @@
 //! every query names its columns as the table does.
 
 use wenflow_engine::schema::TableRow;
+use wenflow_engine::source::InputRow;
 use wenflow_engine::{Document, EntityRow, Epoch};
 use wenflow_queries::state::{changes_sql, state_sql};
 
@@ -70,6 +71,27 @@ pub async fn epoch_changes(output: &Output, epoch: Epoch) -> Result<(Vec<(Docume
 
 fn as_diffs<R>(rows: Vec<(R, i64)>) -> Vec<(R, isize)> {
     rows.into_iter().map(|(r, n)| (r, n as isize)).collect()
+}
+
+/// The input log of a stream job as of epoch `upto` (its live inputs, with their
+/// multiplicity), and the changes it logged in each epoch after `upto` up to the last it
+/// holds: one entry for every such epoch, empty or not, so that every worker replays the
+/// same epochs.
+#[allow(clippy::type_complexity)]
+pub async fn restore_log(
+    output: &Output,
+    upto: Epoch,
+) -> Result<(Vec<(InputRow, i64)>, std::collections::BTreeMap<Epoch, Vec<(InputRow, isize)>>)> {
+    let columns: Vec<&str> = InputRow::DECLARATION.columns.iter().map(|c| c.name).collect();
+    let mut state: Vec<(InputRow, i64)> = rows(output, &state_sql("inputs_log", &columns, Some(upto))).await?;
+    state.sort();
+    let mut replay = std::collections::BTreeMap::new();
+    let logged = output.committed.get(InputRow::TABLE).copied().flatten().unwrap_or(0);
+    for epoch in upto + 1..=logged {
+        replay.insert(epoch, as_diffs(rows(output, &changes_sql("inputs_log", &columns, epoch)).await?));
+    }
+    tracing::info!(inputs = state.len(), upto_epoch = upto, replay_epochs = replay.len(), "restored the input log");
+    Ok((state, replay))
 }
 
 /// The committed state operators start from when a job resumes at epoch `resume`: the

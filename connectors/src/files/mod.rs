@@ -84,6 +84,7 @@ impl Split {
             title: self.path.file_stem().map(|s| s.to_string_lossy().into_owned()),
             collection: self.layout.as_ref().map(|l| l.collection.clone()).or_else(|| self.folder.clone()),
             pos: self.pos(0),
+            version: 0,
         }
     }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wenflow_engine::Epoch;
-use wenflow_engine::source::{EpochRead, Input, Source};
+use wenflow_engine::source::{Change, EpochRead, Input, Source};
 
 use super::options::SourceOptions;
 use super::plan::Plan;
@@ -45,15 +45,15 @@ impl Source for FileSource {
         Some(self.plan.last_epoch)
     }
 
-    fn read_epoch(&mut self, epoch: Epoch, emit: &mut dyn FnMut(Input)) -> EpochRead {
+    fn read_epoch(&mut self, epoch: Epoch, emit: &mut dyn FnMut(Change)) -> EpochRead {
         let mut read = EpochRead::default();
         for &i in self.mine.get(&epoch).into_iter().flatten() {
             let split = &self.plan.splits[i];
             if split.is_pages() {
-                emit(Input::PageFile(split.page_file()));
+                emit(Change::insert(Input::PageFile(split.page_file())));
                 read.inputs += 1;
             } else {
-                read.inputs += split.read(&self.opts, &mut |r| emit(Input::Record(r)));
+                read.inputs += split.read(&self.opts, &mut |r| emit(Change::insert(Input::Record(r))));
             }
             read.bytes += split.bytes;
         }

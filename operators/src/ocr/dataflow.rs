@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use differential_dataflow::{AsCollection, Hashable, VecCollection};
 use serde::{Deserialize, Serialize};
 use timely::dataflow::operators::Exchange;
+use wenflow_engine::memo::memo_flat_map;
 use wenflow_engine::split::split_results;
 use wenflow_engine::{Document, Epoch, Failure, LineBreaks, PageFormat, PageMethod, PageRow, PageTask, Stage};
 
@@ -84,7 +85,9 @@ pub fn expand_pages<'s>(
     files: VecCollection<'s, Epoch, PageTask>,
     settings: Arc<OcrSettings>,
 ) -> (VecCollection<'s, Epoch, PageTask>, VecCollection<'s, Epoch, Failure>) {
-    let results = files.flat_map(move |file: PageTask| match expand_file(&file, &settings) {
+    // The file may have changed or gone by the time its retraction arrives: what it expanded
+    // to is kept, not read again.
+    let results = memo_flat_map(files, "ExpandPages", move |file: &PageTask| match expand_file(file, &settings) {
         Ok(tasks) => tasks.into_iter().map(Ok).collect::<Vec<_>>(),
         Err(e) => vec![Err(Failure::new(
             file.source.clone(),
@@ -153,8 +156,9 @@ pub fn read_pages<'s>(
     let routed =
         tasks.inner.exchange(|(t, _, _): &(PageTask, Epoch, isize)| (&t.doc_id, t.page).hashed()).as_collection();
     let mut ocr: Option<OcrProcess> = None;
-    let results = routed.flat_map(move |task: PageTask| {
-        let r = read_page(&task, &settings, &mut ocr).map_err(|e| {
+    // A page is read once while it is live; its retraction retracts the row it gave.
+    let results = memo_flat_map(routed, "ReadPages", move |task: &PageTask| {
+        let r = read_page(task, &settings, &mut ocr).map_err(|e| {
             tracing::warn!(doc_id = %task.doc_id, page = task.page, error = %e, "page failed");
             Failure::new(
                 format!("{}#page={}", task.source, task.page),
@@ -164,7 +168,7 @@ pub fn read_pages<'s>(
                 task.pos,
             )
         });
-        Some(r)
+        vec![r]
     });
     split_results(results)
 }
@@ -245,6 +249,7 @@ mod tests {
                 title: Some("scan".into()),
                 collection: None,
                 pos: Default::default(),
+                version: 0,
             },
         }
     }
