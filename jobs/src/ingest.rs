@@ -15,11 +15,13 @@ use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
 use wenflow_engine::source::{self, Restored};
 
+use wenflow_engine::PageTask;
+use wenflow_engine::source::Input;
 use wenflow_index::EpochChanges;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::{EntityOptions, Extractor, Gazetteer};
-use wenflow_operators::ocr::OcrSettings;
+use wenflow_operators::ocr::{OcrSettings, RestoredPages};
 
 use crate::error::{JobError, Result};
 use crate::pipeline::{self, Operators, SinkTargets};
@@ -149,7 +151,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
         // A stream plans its folder at every scan; its epochs are open-ended.
         Some(_) => files::Plan { first_epoch: 1, ..Default::default() },
     };
-    let operators = Operators {
+    let mut operators = Operators {
         clean: Arc::new(args.clean.clone()),
         dedup: Arc::new(args.dedup.clone()),
         entities: Arc::new(Extractor::new(
@@ -157,6 +159,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
             args.entities.clone(),
         )),
         ocr: Arc::new(args.ocr.clone()),
+        restored_pages: Default::default(),
     };
     let job_id = match (&args.job_id, &watch) {
         (Some(id), _) => id.clone(),
@@ -189,6 +192,22 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
             .map_err(|source| JobError::Output { what: "restoring the input log", source: Box::new(source) })?,
         None => Default::default(),
     };
+    // Page files are not read again on restart: the page stages answer them with what the
+    // tables hold.
+    let page_files: Vec<&PageTask> = log
+        .0
+        .iter()
+        .filter_map(|(row, n)| match &row.input {
+            Input::PageFile(task) if *n > 0 => Some(task),
+            _ => None,
+        })
+        .collect();
+    if !page_files.is_empty() {
+        let (rows, failures, documents) = runtime
+            .block_on(delta::restore_page_outputs(&output, resume - 1))
+            .map_err(|source| JobError::Output { what: "restoring the pages", source: Box::new(source) })?;
+        operators.restored_pages = Arc::new(RestoredPages::from_committed(page_files, rows, failures, documents));
+    }
     let log = Arc::new(log);
     let restored = if watch.is_none() && is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
         runtime

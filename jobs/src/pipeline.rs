@@ -35,7 +35,7 @@ use wenflow_index::IndexTarget;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::Extractor;
-use wenflow_operators::ocr::OcrSettings;
+use wenflow_operators::ocr::{OcrSettings, RestoredPages};
 use wenflow_operators::{clean, dedup, entities, ocr};
 
 /// The operators' configuration, shared by the workers of a process.
@@ -49,6 +49,8 @@ pub struct Operators {
     pub dedup: Arc<DedupConfig>,
     /// Page decoding and OCR options.
     pub ocr: Arc<OcrSettings>,
+    /// What a restarted stream committed for its page files (empty otherwise).
+    pub restored_pages: Arc<RestoredPages>,
 }
 
 /// Where each table's writer puts its parts, and what the table already holds.
@@ -93,8 +95,9 @@ pub fn build(
     let (log_in, log) = scope.new_collection::<InputRow, isize>();
     let (counts_in, inputs) = scope.new_input::<Vec<CommitMsg>>();
 
-    let (page_tasks, decode_failures) = ocr::expand_pages(page_files, operators.ocr.clone());
-    let (pages, page_failures) = ocr::read_pages(page_tasks, operators.ocr.clone());
+    let restored_pages = operators.restored_pages.clone();
+    let (page_tasks, decode_failures) = ocr::expand_pages(page_files, operators.ocr.clone(), restored_pages.clone());
+    let (pages, page_failures) = ocr::read_pages(page_tasks, operators.ocr.clone(), restored_pages);
     let page_docs = ocr::documents_of_pages(pages.clone());
     let (read, read_failures) = split_results(records);
     let (cleaned, changes, filtered) = clean::clean(read.concat(page_docs), operators.clean.clone());

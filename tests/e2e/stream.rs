@@ -252,3 +252,89 @@ fn a_stream_killed_between_commits_resumes_from_its_input_log() {
     batch_of(&watch, &batch);
     assert_same(&out, &batch, "after the kill");
 }
+
+/// A continuous stream (`--watch`, 50 ms epochs, two workers) killed with SIGKILL at
+/// arbitrary moments while files change, restarted, killed again; then one `--once` pass:
+/// every input exactly once, the tables equal a batch ingest.
+#[test]
+fn a_continuous_stream_killed_at_random_moments_ends_like_a_batch_ingest() {
+    let pool = pool();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let watch = dir.path().join("in");
+    std::fs::create_dir(&watch).expect("mkdir");
+    let out = dir.path().join("out");
+    let mut rng = Rng(4242);
+    let mut serial = 0;
+    for life in 0..3 {
+        let mut child = wenflow()
+            .arg("stream")
+            .arg("--watch")
+            .arg(&watch)
+            .arg("--out")
+            .arg(&out)
+            .args(["--epoch-ms", "50", "-w", "2"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start stream");
+        for _ in 0..3 {
+            mutate(&mut rng, &pool, &watch, &mut serial);
+            std::thread::sleep(std::time::Duration::from_millis(100 + rng.below(400) as u64));
+        }
+        assert!(child.try_wait().expect("wait").is_none(), "life {life}: the stream exited on its own");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+    }
+    let last = stream_once(&watch, &out, &["-w", "2"], None);
+    assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
+    let batch = dir.path().join("batch");
+    batch_of(&watch, &batch);
+    assert_same(&out, &batch, "after three kills");
+}
+
+/// Page files in a watched folder: a scan added, replaced under the same name by a
+/// two-page TIFF, then by bytes that are no image (a decode failure), then removed. Each
+/// step's `pages`, `documents` and `failures` equal a batch ingest of the folder, and each
+/// replaced version's rows are retracted, not read again (each run restarts from the
+/// tables, so the retraction comes from what they hold).
+#[test]
+fn page_files_in_a_watched_folder_are_added_replaced_and_removed() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ocr");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let watch = dir.path().join("in");
+    std::fs::create_dir(&watch).expect("mkdir");
+    let out = dir.path().join("out");
+    std::fs::write(watch.join("notes.txt"), "元丰三年，苏轼贬黄州。").expect("write");
+    let pages = "SELECT doc_id, page, text, confidence, method, engine, model, orientation FROM pages";
+    let garbage = dir.path().join("garbage");
+    std::fs::write(&garbage, b"\x89PNG\r\n\x1a\n truncated").expect("write");
+    let steps = [Some(fixtures.join("page-v.png")), Some(fixtures.join("pages-2.tif")), Some(garbage), None];
+    for (step, scan) in steps.into_iter().enumerate() {
+        match scan {
+            Some(path) => {
+                std::fs::copy(path, watch.join("scan.tmp")).expect("copy");
+                std::fs::rename(watch.join("scan.tmp"), watch.join("scan.png")).expect("rename");
+            }
+            None => std::fs::remove_file(watch.join("scan.png")).expect("remove"),
+        }
+        let run = stream_once(&watch, &out, &[], None);
+        assert!(run.status.success(), "step {step}: {}", String::from_utf8_lossy(&run.stderr));
+        let batch = dir.path().join(format!("batch{step}"));
+        batch_of(&watch, &batch);
+        for query in [pages, "SELECT * FROM documents", "SELECT * FROM failures"] {
+            let rows = |out: &Path| {
+                let mut r: Vec<String> = sql_csv(out, query).lines().map(str::to_owned).collect();
+                r.sort();
+                r
+            };
+            assert_eq!(rows(&out), rows(&batch), "step {step}: {query}");
+        }
+    }
+    // Each page was read once and retracted once: 1 + 2 rows in, as many out; the
+    // decode failure in and out.
+    let log = sql_csv(&out, "SELECT diff, count(*) FROM pages_log GROUP BY diff ORDER BY diff");
+    assert_eq!(log.lines().skip(1).collect::<Vec<_>>(), vec!["-1,3", "1,3"], "{log}");
+    let failed =
+        sql_csv(&out, "SELECT diff, count(*) FROM failures_log WHERE stage = 'decode' GROUP BY diff ORDER BY diff");
+    assert_eq!(failed.lines().skip(1).collect::<Vec<_>>(), vec!["-1,1", "1,1"], "{failed}");
+}

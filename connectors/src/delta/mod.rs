@@ -22,5 +22,5 @@ mod writer;
 
 pub use committer::{DeltaCommitter, RunTotals};
 pub use output::{Output, table_url};
-pub use restore::{epoch_changes, restore, restore_documents, restore_entities, restore_log};
+pub use restore::{epoch_changes, restore, restore_documents, restore_entities, restore_log, restore_page_outputs};
 pub use writer::DeltaPartWriter;

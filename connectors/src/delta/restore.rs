@@ -4,7 +4,7 @@
 
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::source::InputRow;
-use wenflow_engine::{Document, EntityRow, Epoch};
+use wenflow_engine::{Document, EntityRow, Epoch, Failure, PageRow, Stage};
 use wenflow_queries::state::{changes_sql, state_sql};
 
 use super::output::Output;
@@ -92,6 +92,29 @@ pub async fn restore_log(
     }
     tracing::info!(inputs = state.len(), upto_epoch = upto, replay_epochs = replay.len(), "restored the input log");
     Ok((state, replay))
+}
+
+/// What the page stages committed as of `upto`: the state of `pages`, the page stages'
+/// rows of `failures` (stages `decode` and `ocr`), and of every document read from pages
+/// its `doc_id`, `pages` and `extra`.
+pub async fn restore_page_outputs(output: &Output, upto: Epoch) -> Result<(Vec<PageRow>, Vec<Failure>, Vec<Document>)> {
+    let columns = |decl: &[&'static str]| decl.to_vec();
+    let page_columns: Vec<&str> = PageRow::DECLARATION.columns.iter().map(|c| c.name).collect();
+    let pages: Vec<(PageRow, i64)> = rows(output, &state_sql("pages_log", &page_columns, Some(upto))).await?;
+    let failure_columns: Vec<&str> = Failure::DECLARATION.columns.iter().map(|c| c.name).collect();
+    let failures: Vec<(Failure, i64)> = rows(output, &state_sql("failures_log", &failure_columns, Some(upto))).await?;
+    let docs: Vec<(Document, i64)> =
+        rows(output, &state_sql("documents_log", &columns(&["doc_id", "pages", "extra"]), Some(upto))).await?;
+    let live = |n: &i64| *n > 0;
+    Ok((
+        pages.into_iter().filter(|(_, n)| live(n)).map(|(r, _)| r).collect(),
+        failures
+            .into_iter()
+            .filter(|(f, n)| live(n) && matches!(f.stage, Stage::Decode | Stage::Ocr))
+            .map(|(f, _)| f)
+            .collect(),
+        docs.into_iter().filter(|(d, n)| live(n) && d.pages.is_some()).map(|(d, _)| d).collect(),
+    ))
 }
 
 /// The committed state operators start from when a job resumes at epoch `resume`: the

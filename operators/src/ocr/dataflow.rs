@@ -19,7 +19,7 @@
 //!   layout; `pages` and the mean OCR confidence go with it. Assembly is a reduce by
 //!   `doc_id`, so it follows retractions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -78,24 +78,130 @@ pub fn expand_file(file: &PageTask, settings: &OcrSettings) -> Result<Vec<PageTa
     Ok((1..=pages).map(|page| PageTask { format, page, pages, ..file.clone() }).collect())
 }
 
+/// What a stream committed for the page files it restarts with: per document, the file
+/// version it was read from, its pages' rows and failures as the tables hold them. A
+/// restarted stream feeds its live page files in again to rebuild operator state; the page
+/// stages answer them from here instead of reading the files (which may have changed since,
+/// and whose OCR is slow), so that retracting them later retracts exactly what was
+/// committed.
+#[derive(Clone, Debug, Default)]
+pub struct RestoredPages {
+    /// By `doc_id`.
+    pub files: HashMap<String, RestoredFile>,
+}
+
+/// The committed outputs of one page file.
+#[derive(Clone, Debug, Default)]
+pub struct RestoredFile {
+    /// The file version (`PageTask::version`) they were read from.
+    pub version: u64,
+    /// How its pages were read, when known (some page was read).
+    pub format: Option<PageFormat>,
+    /// Its number of pages (0: the file itself failed).
+    pub pages: u32,
+    /// Rows of the pages that were read, by page.
+    pub rows: BTreeMap<u32, PageRow>,
+    /// Failures: of the file (page 0) or of single pages.
+    pub failures: BTreeMap<u32, Failure>,
+}
+
+impl RestoredPages {
+    /// The committed outputs of `files` (the live page files of a restarted stream): the
+    /// `pages` rows, the page stages' `failures` rows and the `documents` rows (for each
+    /// document's page count and format) of the state the stream restarts from.
+    pub fn from_committed<'a>(
+        files: impl IntoIterator<Item = &'a PageTask>,
+        rows: Vec<PageRow>,
+        failures: Vec<Failure>,
+        documents: Vec<Document>,
+    ) -> Self {
+        let mut restored = RestoredPages::default();
+        for file in files {
+            let entry = RestoredFile { version: file.version, ..Default::default() };
+            restored.files.insert(file.doc_id.clone(), entry);
+        }
+        for row in rows {
+            if let Some(f) = restored.files.get_mut(&row.doc_id) {
+                f.rows.insert(row.page, row);
+            }
+        }
+        for failure in failures {
+            let page = match failure.stage {
+                Stage::Decode => Some(0),
+                Stage::Ocr => failure.source.rsplit_once("#page=").and_then(|(_, p)| p.parse().ok()),
+                _ => None,
+            };
+            if let (Some(page), Some(f)) = (page, failure.doc_id.as_ref().and_then(|id| restored.files.get_mut(id))) {
+                f.failures.insert(page, failure);
+            }
+        }
+        for doc in documents {
+            if let Some(f) = restored.files.get_mut(&doc.doc_id) {
+                f.pages = doc.pages.unwrap_or(0);
+                f.format = match doc.extra.get("format").map(String::as_str) {
+                    Some("pdf") => Some(PageFormat::Pdf),
+                    Some("image") => Some(PageFormat::Image),
+                    _ => None,
+                };
+            }
+        }
+        for f in restored.files.values_mut() {
+            if f.pages == 0 && !f.failures.contains_key(&0) {
+                f.pages = f.rows.len().max(f.failures.keys().copied().max().unwrap_or(0) as usize) as u32;
+            }
+        }
+        restored
+    }
+
+    fn file(&self, task: &PageTask) -> Option<&RestoredFile> {
+        self.files.get(&task.doc_id).filter(|f| f.version == task.version)
+    }
+
+    /// What expanding `file` gave, if it is restored.
+    fn expanded(&self, file: &PageTask) -> Option<Vec<std::result::Result<PageTask, Failure>>> {
+        let restored = self.file(file)?;
+        if let Some(f) = restored.failures.get(&0) {
+            return Some(vec![Err(Failure { pos: file.pos, ..f.clone() })]);
+        }
+        let format = restored.format.unwrap_or(PageFormat::Image);
+        let pages = restored.pages;
+        Some((1..=pages).map(|page| Ok(PageTask { format, page, pages, ..file.clone() })).collect())
+    }
+
+    /// What reading `task` gave, if it is restored.
+    fn read(&self, task: &PageTask) -> Option<std::result::Result<PageRow, Failure>> {
+        let restored = self.file(task)?;
+        if let Some(row) = restored.rows.get(&task.page) {
+            return Some(Ok(PageRow { task: task.clone(), ..row.clone() }));
+        }
+        restored.failures.get(&task.page).map(|f| Err(Failure { pos: task.pos, ..f.clone() }))
+    }
+}
+
 /// One task per page of every page file; the files that cannot be read fail (stage
 /// `decode`, counted as their input's failure). Runs where the file was read: the tasks
 /// are spread by [`read_pages`].
 pub fn expand_pages<'s>(
     files: VecCollection<'s, Epoch, PageTask>,
     settings: Arc<OcrSettings>,
+    restored: Arc<RestoredPages>,
 ) -> (VecCollection<'s, Epoch, PageTask>, VecCollection<'s, Epoch, Failure>) {
     // The file may have changed or gone by the time its retraction arrives: what it expanded
     // to is kept, not read again.
-    let results = memo_flat_map(files, "ExpandPages", move |file: &PageTask| match expand_file(file, &settings) {
-        Ok(tasks) => tasks.into_iter().map(Ok).collect::<Vec<_>>(),
-        Err(e) => vec![Err(Failure::new(
-            file.source.clone(),
-            Some(file.doc_id.clone()),
-            Stage::Decode,
-            e.to_string(),
-            file.pos,
-        ))],
+    let results = memo_flat_map(files, "ExpandPages", move |file: &PageTask| {
+        if let Some(expanded) = restored.expanded(file) {
+            return expanded;
+        }
+        match expand_file(file, &settings) {
+            Ok(tasks) => tasks.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(Failure::new(
+                file.source.clone(),
+                Some(file.doc_id.clone()),
+                Stage::Decode,
+                e.to_string(),
+                file.pos,
+            ))],
+        }
     });
     split_results(results)
 }
@@ -152,12 +258,16 @@ fn read_page(task: &PageTask, settings: &OcrSettings, ocr: &mut Option<OcrProces
 pub fn read_pages<'s>(
     tasks: VecCollection<'s, Epoch, PageTask>,
     settings: Arc<OcrSettings>,
+    restored: Arc<RestoredPages>,
 ) -> (VecCollection<'s, Epoch, PageRow>, VecCollection<'s, Epoch, Failure>) {
     let routed =
         tasks.inner.exchange(|(t, _, _): &(PageTask, Epoch, isize)| (&t.doc_id, t.page).hashed()).as_collection();
     let mut ocr: Option<OcrProcess> = None;
     // A page is read once while it is live; its retraction retracts the row it gave.
     let results = memo_flat_map(routed, "ReadPages", move |task: &PageTask| {
+        if let Some(r) = restored.read(task) {
+            return vec![r];
+        }
         let r = read_page(task, &settings, &mut ocr).map_err(|e| {
             tracing::warn!(doc_id = %task.doc_id, page = task.page, error = %e, "page failed");
             Failure::new(

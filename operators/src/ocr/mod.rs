@@ -23,7 +23,7 @@ pub mod plausibility;
 mod proc;
 pub mod worker;
 
-pub use dataflow::{OcrSettings, documents_of_pages, expand_pages, read_pages};
+pub use dataflow::{OcrSettings, RestoredFile, RestoredPages, documents_of_pages, expand_pages, read_pages};
 pub use decode::{Format, GrayPage, PageLimits, count_pages, decode_page, decode_pages, sniff};
 pub use engine::{LayoutBy, LayoutChoice, OcrConfig, OcrEngine, PageText, tesseract_version};
 pub use layout::{Layout, LayoutEvidence};
