@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use wenflow_connectors::delta::Maintenance;
 use wenflow_connectors::files::{FieldMap, SourceOptions};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_operators::clean::{CleanConfig, PiiPolicies, PunctuationStyle, QualityThresholds};
@@ -93,6 +94,15 @@ struct StreamCli {
     /// Milliseconds between scans: each scan with changes is one epoch, committed atomically.
     #[arg(long, default_value_t = 1000)]
     epoch_ms: u64,
+    /// Compact tables of 50 files or more every this many committed epochs (0: never).
+    #[arg(long, default_value_t = 100)]
+    compact_every: u64,
+    /// Seconds a file that compaction replaced is kept for readers that started before it.
+    #[arg(long, default_value_t = 3600)]
+    vacuum_after_s: u64,
+    /// Compact tables with at least this many data files.
+    #[arg(long, default_value_t = 50, hide = true)]
+    compact_min_files: usize,
     #[command(flatten)]
     job: JobCli,
 }
@@ -363,9 +373,15 @@ fn main() {
                 once: a.once,
                 interval: std::time::Duration::from_millis(a.epoch_ms.max(1)),
             };
+            let maintenance = Maintenance {
+                compact_every: a.compact_every,
+                min_files: a.compact_min_files,
+                retention: std::time::Duration::from_secs(a.vacuum_after_s),
+                ..Maintenance::STREAM
+            };
             job_args(vec![a.watch], a.job)
                 .map_err(|e| Usage(one_line(&e)).into())
-                .and_then(|args| ingest::stream(args, watch))
+                .and_then(|args| ingest::stream(wenflow_jobs::ingest::IngestArgs { maintenance, ..args }, watch))
         }
         Command::Sql(a) => sql(a),
         Command::Report(a) => report::run(a),
@@ -461,6 +477,7 @@ fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ing
         entities: a.era.options()?,
         index: !a.no_index,
         ocr: a.ocr.settings()?,
+        maintenance: Maintenance::NONE,
     })
 }
 

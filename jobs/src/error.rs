@@ -36,9 +36,10 @@ pub enum JobError {
     /// The index could not be opened or brought up to the committed tables.
     #[error("opening the index and bringing it up to the committed tables")]
     Index(#[source] wenflow_index::IndexError),
-    /// The cluster configuration is not usable.
+    /// The engine refused: an unusable cluster configuration, a table that cannot be
+    /// written or vacuumed.
     #[error(transparent)]
-    Cluster(#[from] wenflow_engine::EngineError),
+    Engine(#[from] wenflow_engine::EngineError),
     /// A worker failed; the message says which and why.
     #[error("the dataflow failed: {0}")]
     Dataflow(String),

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wenflow_connectors::delta::{self, DeltaCommitter, Output, RunTotals};
+use wenflow_connectors::delta::{self, DeltaCommitter, Maintenance, Output, RunTotals};
 use wenflow_connectors::files::{self, FileSource, SourceOptions};
 use wenflow_connectors::watch::{WatchOptions, WatchSource};
 use wenflow_engine::cluster::ClusterConfig;
@@ -53,6 +53,8 @@ pub struct IngestArgs {
     pub index: bool,
     /// Page decoding and OCR options.
     pub ocr: OcrSettings,
+    /// Compaction and vacuum of the tables (streams).
+    pub maintenance: Maintenance,
 }
 
 impl IngestArgs {
@@ -76,6 +78,7 @@ impl IngestArgs {
                 limits: Default::default(),
                 worker: vec!["wenflow".into(), "ocr-worker".into()],
             },
+            maintenance: Maintenance::NONE,
         }
     }
 }
@@ -278,7 +281,15 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
                 *o = Some(t.clone());
             }
         });
-        Mutex::new(Some(DeltaCommitter::new(output, runtime.handle().clone(), run_row, progress.clone(), on_finish)))
+        let mut committer = DeltaCommitter::new(output, runtime.handle().clone(), run_row, progress.clone(), on_finish)
+            .with_maintenance(args.maintenance);
+        if is_leader {
+            let deleted = committer.vacuum().map_err(JobError::Engine)?;
+            if deleted > 0 {
+                tracing::info!(files = deleted, "vacuumed files an earlier compaction replaced");
+            }
+        }
+        Mutex::new(Some(committer))
     };
     let committer = Arc::new(committer);
     let restored = Arc::new(Mutex::new(Some(restored)));

@@ -338,3 +338,75 @@ fn page_files_in_a_watched_folder_are_added_replaced_and_removed() {
         sql_csv(&out, "SELECT diff, count(*) FROM failures_log WHERE stage = 'decode' GROUP BY diff ORDER BY diff");
     assert_eq!(failed.lines().skip(1).collect::<Vec<_>>(), vec!["-1,1", "1,1"], "{failed}");
 }
+
+/// A long stream compacts its tables and deletes the files compaction replaced (here every
+/// 5 epochs, tables of 4 files or more, no retention): the tables keep their rows for
+/// wenflow, for the `deltalake` Python reader and for DuckDB, and still equal a batch
+/// ingest of the folder.
+#[test]
+fn a_long_stream_compacts_and_vacuums_its_tables_and_readers_agree() {
+    let pool = pool();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let watch = dir.path().join("in");
+    std::fs::create_dir(&watch).expect("mkdir");
+    let out = dir.path().join("out");
+    let mut rng = Rng(99);
+    let mut serial = 0;
+    let mut child = wenflow()
+        .arg("stream")
+        .arg("--watch")
+        .arg(&watch)
+        .arg("--out")
+        .arg(&out)
+        .args(["--epoch-ms", "20", "--compact-every", "5", "--compact-min-files", "4", "--vacuum-after-s", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start stream");
+    let log = out.join("documents/_delta_log");
+    let compacted = || {
+        std::fs::read_dir(&log)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|s| s.contains("\"operation\":\"OPTIMIZE\"")))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !compacted() {
+        assert!(std::time::Instant::now() < deadline, "no compaction of documents after 2 minutes of changes");
+        mutate(&mut rng, &pool, &watch, &mut serial);
+        std::thread::sleep(std::time::Duration::from_millis(80));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    // The kill may fall between a compaction and its vacuum: the next run vacuums first.
+    let last = stream_once(&watch, &out, &["--compact-every", "1000", "--vacuum-after-s", "0"], None);
+    assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
+    let batch = dir.path().join("batch");
+    batch_of(&watch, &batch);
+    assert_same(&out, &batch, "after compaction");
+
+    let script = r#"
+import sys, json, glob, deltalake, duckdb
+out = sys.argv[1]
+res = {}
+con = duckdb.connect()
+for t in ["documents", "entities", "inputs"]:
+    dt = deltalake.DeltaTable(f"{out}/{t}")
+    res[t] = dt.to_pyarrow_table().num_rows
+    files = dt.file_uris()
+    res[t + "_duckdb"] = con.execute(f"SELECT count(*) FROM read_parquet({files!r})").fetchone()[0]
+    res[t + "_glob"] = con.execute(f"SELECT count(*) FROM read_parquet('{out}/{t}/*.parquet')").fetchone()[0]
+print(json.dumps(res))
+"#;
+    let output =
+        std::process::Command::new(super::support::python()).arg("-c").arg(script).arg(&out).output().expect("python");
+    assert!(output.status.success(), "python readers failed: {}", String::from_utf8_lossy(&output.stderr));
+    let res: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    for t in ["documents", "entities", "inputs"] {
+        let rows = super::support::count(&out, &format!("SELECT count(*) FROM {t}_log"));
+        assert_eq!(res[t].as_i64(), Some(rows), "{t}: deltalake (python)");
+        assert_eq!(res[format!("{t}_duckdb")].as_i64(), Some(rows), "{t}: duckdb over the table's files");
+        assert_eq!(res[format!("{t}_glob")].as_i64(), Some(rows), "{t}: duckdb over every parquet file, once vacuumed");
+    }
+}

@@ -1,6 +1,7 @@
 //! The per-epoch commit of all tables (worker 0 only).
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -32,6 +33,47 @@ pub struct RunTotals {
 /// Receives the run's totals once the last epoch is committed.
 pub type OnFinish = Box<dyn FnOnce(&RunTotals) + Send>;
 
+/// Upkeep of tables that commit for a long time (a stream commits thousands of epochs).
+///
+/// - **Log checkpoints** are deltalake's own post-commit hook: a checkpoint every
+///   `delta.checkpointInterval` versions (100), and expired log files removed after
+///   `delta.logRetentionDuration` (30 days), so opening a table reads one checkpoint and
+///   fewer than 100 commits whatever its age.
+/// - **Compaction**: every `compact_every` committed epochs, each table with at least
+///   `min_files` data files is rewritten into files of about `target_bytes` (Delta
+///   `optimize`, a commit with `dataChange = false`: readers see the same rows).
+/// - **Vacuum**: right after, files that compaction removed from the table and that are
+///   older than `retention` are deleted. The change log's `time` column keeps every
+///   epoch's history in the live files, so old table versions are not needed for history;
+///   the retention only has to outlast the longest read that started before a compaction
+///   (a DuckDB report, a Python reader): an hour by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Compact (then vacuum) every this many committed epochs; 0: never.
+    pub compact_every: u64,
+    /// Tables with fewer data files are left as they are.
+    pub min_files: usize,
+    /// Target size of compacted files.
+    pub target_bytes: u64,
+    /// Files removed by compaction are deleted once older than this.
+    pub retention: std::time::Duration,
+}
+
+impl Maintenance {
+    /// No compaction: a batch job writes a few large files per epoch.
+    pub const NONE: Maintenance =
+        Maintenance { compact_every: 0, min_files: 0, target_bytes: 0, retention: std::time::Duration::ZERO };
+
+    /// The stream default: compaction every 100 epochs of tables with 50 files or more,
+    /// into files of 128 MiB, vacuum after an hour.
+    pub const STREAM: Maintenance = Maintenance {
+        compact_every: 100,
+        min_files: 50,
+        target_bytes: 128 << 20,
+        retention: std::time::Duration::from_secs(3600),
+    };
+}
+
 /// Commits epochs into the Delta tables of an [`Output`]; writes the `runs` row at the end.
 pub struct DeltaCommitter {
     output: Output,
@@ -40,6 +82,9 @@ pub struct DeltaCommitter {
     totals: RunTotals,
     progress: Arc<Progress>,
     on_finish: Option<OnFinish>,
+    maintenance: Maintenance,
+    /// Epochs committed since the last compaction.
+    since_compaction: u64,
 }
 
 fn sink_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> EngineError + '_ {
@@ -59,7 +104,88 @@ impl DeltaCommitter {
         progress: Arc<Progress>,
         on_finish: OnFinish,
     ) -> Self {
-        DeltaCommitter { output, runtime, run, totals: RunTotals::default(), progress, on_finish: Some(on_finish) }
+        DeltaCommitter {
+            output,
+            runtime,
+            run,
+            totals: RunTotals::default(),
+            progress,
+            on_finish: Some(on_finish),
+            maintenance: Maintenance::NONE,
+            since_compaction: 0,
+        }
+    }
+
+    /// The same committer with `maintenance`.
+    pub fn with_maintenance(mut self, maintenance: Maintenance) -> Self {
+        self.maintenance = maintenance;
+        self
+    }
+
+    /// Deletes the files an earlier compaction replaced once they are older than the
+    /// retention (a run stopped between compacting and vacuuming leaves them). The leader
+    /// calls it before the workers start.
+    pub fn vacuum(&mut self) -> wenflow_engine::Result<usize> {
+        if self.maintenance.compact_every == 0 {
+            return Ok(0);
+        }
+        let retention = chrono::Duration::from_std(self.maintenance.retention).unwrap_or(chrono::Duration::hours(1));
+        let mut deleted = 0;
+        let names: Vec<&'static str> = self.output.tables.keys().copied().collect();
+        for name in names {
+            let Some(table) = self.output.tables.get(name).cloned() else { continue };
+            let (table, metrics) = self
+                .runtime
+                .block_on(
+                    table
+                        .vacuum()
+                        .with_retention_period(retention)
+                        .with_enforce_retention_duration(false)
+                        .into_future(),
+                )
+                .map_err(sink_err(name))?;
+            deleted += metrics.files_deleted.len();
+            self.output.tables.insert(name, table);
+        }
+        Ok(deleted)
+    }
+
+    /// Compacts and vacuums the tables with many files (see [`Maintenance`]).
+    fn maintain(&mut self, epoch: Epoch) -> wenflow_engine::Result<()> {
+        let m = self.maintenance;
+        let names: Vec<&'static str> = self.output.tables.keys().copied().collect();
+        for name in names {
+            let Some(table) = self.output.tables.get(name) else { continue };
+            let files = table.snapshot().map_err(sink_err(name))?.log_data().num_files();
+            if files < m.min_files.max(2) {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            let table = table.clone();
+            let target = std::num::NonZeroU64::new(m.target_bytes.max(1)).unwrap_or(std::num::NonZeroU64::MIN);
+            let retention = chrono::Duration::from_std(m.retention).unwrap_or(chrono::Duration::hours(1));
+            let (table, metrics) = self
+                .runtime
+                .block_on(async move {
+                    let (table, metrics) = table.optimize().with_target_size(target).await?;
+                    let (table, vacuumed) =
+                        table.vacuum().with_retention_period(retention).with_enforce_retention_duration(false).await?;
+                    Ok::<_, deltalake::DeltaTableError>((table, (metrics, vacuumed.files_deleted.len())))
+                })
+                .map_err(sink_err(name))?;
+            tracing::info!(
+                table = name,
+                epoch,
+                files_before = files,
+                files_removed = metrics.0.num_files_removed,
+                files_added = metrics.0.num_files_added,
+                files_deleted = metrics.1,
+                ms = started.elapsed().as_millis() as u64,
+                "compacted"
+            );
+            self.output.tables.insert(name, table);
+        }
+        Ok(())
     }
 
     fn commit_table(&mut self, name: &'static str, epoch: Epoch, parts: Vec<&Part>) -> wenflow_engine::Result<()> {
@@ -206,6 +332,11 @@ impl EpochCommitter for DeltaCommitter {
             self.totals.inputs += inputs;
             self.totals.epochs = Some(self.totals.epochs.map_or((epoch, epoch), |(first, _)| (first, epoch)));
             self.progress.epochs_committed.fetch_add(1, Ordering::Relaxed);
+            self.since_compaction += 1;
+            if self.maintenance.compact_every > 0 && self.since_compaction >= self.maintenance.compact_every {
+                self.since_compaction = 0;
+                self.maintain(epoch)?;
+            }
             tracing::debug!(
                 epoch,
                 parts = parts.len(),

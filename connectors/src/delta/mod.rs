@@ -20,7 +20,7 @@ mod output;
 mod restore;
 mod writer;
 
-pub use committer::{DeltaCommitter, RunTotals};
+pub use committer::{DeltaCommitter, Maintenance, RunTotals};
 pub use output::{Output, table_url};
 pub use restore::{epoch_changes, restore, restore_documents, restore_entities, restore_log, restore_page_outputs};
 pub use writer::DeltaPartWriter;
