@@ -14,7 +14,7 @@ CACHE="${WENFLOW_CACHE:-$HOME/.cache/wenflow}"
 mkdir -p "$CACHE"
 
 need_apt=()
-for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv time \
+for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv time libssl-dev zlib1g-dev \
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-tra \
     tesseract-ocr-chi-tra-vert tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert poppler-utils \
     fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai; do

@@ -9,9 +9,9 @@ pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
 }
 
 /// Runs a stream job and prints what it committed when it ends (`--once`).
-pub fn stream(args: IngestArgs, watch: wenflow_jobs::stream::WatchOptions) -> anyhow::Result<i32> {
+pub fn stream(args: IngestArgs, input: wenflow_jobs::stream::StreamInput) -> anyhow::Result<i32> {
     let (fail_on_error, out) = (args.fail_on_error, args.out.clone());
-    print_summary(wenflow_jobs::stream::run(args, watch)?, &out, fail_on_error)
+    print_summary(wenflow_jobs::stream::run(args, input)?, &out, fail_on_error)
 }
 
 fn print_summary(s: ingest::IngestSummary, out: &std::path::Path, fail_on_error: bool) -> anyhow::Result<i32> {

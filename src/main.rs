@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use wenflow_connectors::delta::Maintenance;
 use wenflow_connectors::files::{FieldMap, SourceOptions};
 use wenflow_engine::cluster::ClusterConfig;
+use wenflow_jobs::stream::{DeadLetters, KafkaOptions, Payload, StreamInput, WatchOptions};
 use wenflow_operators::clean::{CleanConfig, PiiPolicies, PunctuationStyle, QualityThresholds};
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::dedup::minhash::MinHashConfig;
@@ -84,14 +85,36 @@ struct IngestCli {
 }
 
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["watch", "kafka"]))]
 struct StreamCli {
     /// Watch this folder: new, changed and removed files (every format ingest reads) become inserts, updates and deletions.
     #[arg(long)]
-    watch: PathBuf,
-    /// Scan once, commit the difference to what the output holds, and exit (an incremental re-run of a batch job over a changed corpus).
+    watch: Option<PathBuf>,
+    /// Read Kafka topics from these brokers (bootstrap.servers): a value for a known key updates its document, a null value (tombstone) deletes it.
+    #[arg(long, value_name = "BROKERS", requires = "topic")]
+    kafka: Option<String>,
+    /// A topic to read (repeatable).
+    #[arg(long)]
+    topic: Vec<String>,
+    /// What a Kafka value is: json (the field mapping of ingest; the message key names a record without an id) or text (the message key is the doc_id).
+    #[arg(long, default_value = "json")]
+    kafka_format: String,
+    /// A librdkafka setting passed through, key=value (security.protocol, sasl.mechanism, sasl.username, ssl.ca.location, …; repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    kafka_option: Vec<String>,
+    /// The consumer group offsets are committed to after each epoch commits (for lag monitoring only; positions live in the output).
+    #[arg(long, default_value = "wenflow")]
+    group: String,
+    /// Also produce every failed record to this Kafka topic after its epoch commits (at least once, keyed by the failed input).
+    #[arg(long, requires = "kafka")]
+    dead_letter_topic: Option<String>,
+    /// An epoch also closes after this many Kafka messages on one worker.
+    #[arg(long, default_value_t = 100_000)]
+    max_messages: usize,
+    /// Read what the input holds now (one scan; the topics up to their current end), commit it, and exit: an incremental re-run of a batch job over a changed corpus.
     #[arg(long)]
     once: bool,
-    /// Milliseconds between scans: each scan with changes is one epoch, committed atomically.
+    /// Milliseconds per epoch: between scans of a folder, or of reading Kafka.
     #[arg(long, default_value_t = 1000)]
     epoch_ms: u64,
     /// Compact tables of 50 files or more every this many committed epochs (0: never).
@@ -366,23 +389,24 @@ fn main() {
             let a = *a;
             job_args(a.inputs, a.job).map_err(|e| Usage(one_line(&e)).into()).and_then(ingest::run)
         }
-        Command::Stream(a) => {
+        Command::Stream(a) => stream_input(&a).map_err(|e| Usage(one_line(&e)).into()).and_then(|input| {
             let a = *a;
-            let watch = wenflow_jobs::stream::WatchOptions {
-                root: a.watch.clone(),
-                once: a.once,
-                interval: std::time::Duration::from_millis(a.epoch_ms.max(1)),
-            };
             let maintenance = Maintenance {
                 compact_every: a.compact_every,
                 min_files: a.compact_min_files,
                 retention: std::time::Duration::from_secs(a.vacuum_after_s),
                 ..Maintenance::STREAM
             };
-            job_args(vec![a.watch], a.job)
-                .map_err(|e| Usage(one_line(&e)).into())
-                .and_then(|args| ingest::stream(wenflow_jobs::ingest::IngestArgs { maintenance, ..args }, watch))
-        }
+            let dead_letters = match (&input, &a.dead_letter_topic) {
+                (StreamInput::Kafka(k), Some(topic)) => {
+                    Some(DeadLetters { brokers: k.brokers.clone(), topic: topic.clone(), settings: k.settings.clone() })
+                }
+                _ => None,
+            };
+            let inputs = a.watch.into_iter().collect();
+            let args = job_args(inputs, a.job).map_err(|e| anyhow::Error::from(Usage(one_line(&e))))?;
+            ingest::stream(wenflow_jobs::ingest::IngestArgs { maintenance, dead_letters, ..args }, input)
+        }),
         Command::Sql(a) => sql(a),
         Command::Report(a) => report::run(a),
         Command::Entities(a) => entities(a),
@@ -438,6 +462,37 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+fn stream_input(a: &StreamCli) -> anyhow::Result<StreamInput> {
+    let interval = std::time::Duration::from_millis(a.epoch_ms.max(1));
+    if let Some(root) = &a.watch {
+        return Ok(StreamInput::Watch(WatchOptions { root: root.clone(), once: a.once, interval }));
+    }
+    let payload = match a.kafka_format.as_str() {
+        "json" => Payload::Json,
+        "text" => Payload::Text,
+        other => return Err(Usage(format!("--kafka-format {other:?}: json or text")).into()),
+    };
+    let settings = a
+        .kafka_option
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| Usage(format!("--kafka-option {kv:?}: use key=value")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StreamInput::Kafka(KafkaOptions {
+        brokers: a.kafka.clone().unwrap_or_default(),
+        topics: a.topic.clone(),
+        group: a.group.clone(),
+        payload,
+        settings,
+        interval,
+        max_messages: a.max_messages.max(1),
+        once: a.once,
+    }))
+}
+
 fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ingest::IngestArgs> {
     let addresses = match &a.hostfile {
         Some(p) => ClusterConfig::read_hostfile(p)?,
@@ -478,6 +533,7 @@ fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ing
         index: !a.no_index,
         ocr: a.ocr.settings()?,
         maintenance: Maintenance::NONE,
+        dead_letters: None,
     })
 }
 

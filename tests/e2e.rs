@@ -8,6 +8,7 @@ mod e2e {
     pub mod cluster;
     pub mod entities;
     pub mod ingest;
+    pub mod kafka;
     pub mod ocr;
     pub mod poetry;
     pub mod readers;

@@ -5,6 +5,9 @@ use thiserror::Error;
 /// Errors raised by sources and sinks.
 #[derive(Debug, Error)]
 pub enum ConnectorError {
+    /// Kafka could not be reached, read or written; the message says which and why.
+    #[error("kafka: {0}")]
+    Kafka(String),
     /// An input path does not exist or cannot be listed.
     #[error("input {path}: {message}")]
     Input {

@@ -30,6 +30,8 @@
 pub mod delta;
 pub mod error;
 pub mod files;
+pub mod kafka;
+pub mod upserts;
 pub mod watch;
 
 pub use error::{ConnectorError, Result};

@@ -19,7 +19,7 @@
 //! (written elsewhere and renamed into the folder); a file caught half-written is read
 //! again when it changes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -28,18 +28,7 @@ use wenflow_engine::source::{Change, EpochRead, Input, InputRow, Source};
 use wenflow_engine::{Epoch, SourcePos};
 
 use crate::files::{self, SourceOptions, Split};
-
-/// What a worker knows of one of its files.
-#[derive(Clone, Debug)]
-struct Watched {
-    /// Size and modification time when it was last read (`None` after a restore, so the
-    /// first scan compares contents).
-    stamp: Option<(u64, SystemTime)>,
-    /// Hash of the content the inputs were read from.
-    version: Arc<str>,
-    /// The inputs that version gave, sorted.
-    inputs: Vec<Input>,
-}
+use crate::upserts::Upserts;
 
 /// How a watched folder is read.
 #[derive(Clone, Debug)]
@@ -58,85 +47,38 @@ pub struct WatchSource {
     opts: Arc<SourceOptions>,
     worker: usize,
     peers: usize,
-    files: BTreeMap<String, Watched>,
-    /// Epochs the log holds and some table lacks, replayed as logged.
-    replay: BTreeMap<Epoch, Vec<(InputRow, isize)>>,
-    restored: Vec<Input>,
+    /// Each file's live version and inputs (key: the path relative to the folder).
+    files: Upserts,
+    /// Size and modification time of each file when it was last read (none after a
+    /// restore, so the first scan compares contents).
+    stamps: HashMap<String, (u64, SystemTime)>,
     last_scan: Option<Instant>,
     last_epoch: Option<Epoch>,
-    next: Epoch,
 }
 
-/// The stable number of a file: its position's `unit`.
+/// The stable number of a file: its records' `pos.unit`.
 fn file_unit(rel: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(rel.as_bytes()) >> 1
 }
 
+fn mine(rel: &str, worker: usize, peers: usize) -> bool {
+    xxhash_rust::xxh3::xxh3_64(rel.as_bytes()) as usize % peers == worker
+}
+
 impl WatchSource {
-    /// Worker `worker` of `peers`'s share of the folder. `state` is the log's state as of
-    /// the last epoch every table holds (`resume - 1`), `replay` the logged changes of the
-    /// epochs from `resume` on that some table lacks.
+    /// Worker `worker` of `peers`'s share of the folder. `state` is the input log's state
+    /// as of the last epoch every table holds, `replay` the logged changes of each later
+    /// epoch that some table lacks.
     pub fn new(
         watch: WatchOptions,
         opts: Arc<SourceOptions>,
         worker: usize,
         peers: usize,
-        resume: Epoch,
         state: &[(InputRow, i64)],
         replay: &BTreeMap<Epoch, Vec<(InputRow, isize)>>,
     ) -> Self {
-        let mut source = WatchSource {
-            watch,
-            opts,
-            worker,
-            peers,
-            files: BTreeMap::new(),
-            replay: BTreeMap::new(),
-            restored: Vec::new(),
-            last_scan: None,
-            last_epoch: None,
-            next: resume,
-        };
-        for (row, n) in state {
-            if !source.mine(&row.key) {
-                continue;
-            }
-            for _ in 0..(*n).max(0) {
-                source.restored.push(row.input.clone());
-            }
-            source.apply(row.clone(), *n as isize);
-        }
-        // Every worker replays every logged epoch, with or without changes of its own.
-        source.replay = replay
-            .iter()
-            .map(|(epoch, rows)| (*epoch, rows.iter().filter(|(r, _)| source.mine(&r.key)).cloned().collect()))
-            .collect();
-        source
-    }
-
-    fn mine(&self, rel: &str) -> bool {
-        xxhash_rust::xxh3::xxh3_64(rel.as_bytes()) as usize % self.peers == self.worker
-    }
-
-    /// Applies a logged change to the files' state.
-    fn apply(&mut self, row: InputRow, diff: isize) {
-        let watched = self.files.entry(row.key.clone()).or_insert_with(|| Watched {
-            stamp: None,
-            version: Arc::from(row.version.as_str()),
-            inputs: Vec::new(),
-        });
-        if diff > 0 {
-            watched.version = Arc::from(row.version.as_str());
-            for _ in 0..diff {
-                watched.inputs.push(row.input.clone());
-            }
-            watched.inputs.sort();
-        } else if let Some(i) = watched.inputs.iter().position(|x| *x == row.input) {
-            watched.inputs.remove(i);
-        }
-        if watched.inputs.is_empty() && diff < 0 {
-            self.files.remove(&row.key);
-        }
+        let files = Upserts::restore(state, replay, |rel| mine(rel, worker, peers));
+        WatchSource { watch, opts, worker, peers, files, stamps: HashMap::new(), last_scan: None, last_epoch: None }
     }
 
     /// Reads one file's inputs (all its splits), numbered by the file.
@@ -163,7 +105,6 @@ impl WatchSource {
                 });
             }
         }
-        inputs.sort();
         inputs
     }
 
@@ -181,90 +122,44 @@ impl WatchSource {
         };
         let mut by_file: BTreeMap<&str, Vec<&Split>> = BTreeMap::new();
         for split in &plan.splits {
-            if self.mine(&split.rel) {
+            if mine(&split.rel, self.worker, self.peers) {
                 by_file.entry(split.rel.as_str()).or_default().push(split);
             }
         }
-        let gone: Vec<String> = self.files.keys().filter(|rel| !by_file.contains_key(rel.as_str())).cloned().collect();
+        let gone: Vec<Arc<str>> = self.files.keys().filter(|rel| !by_file.contains_key(&***rel)).cloned().collect();
         for rel in gone {
-            if let Some(old) = self.files.remove(&rel) {
-                let key: Arc<str> = Arc::from(rel.as_str());
-                for input in old.inputs {
-                    emit(Change { input, diff: -1, logged: Some((key.clone(), old.version.clone())) });
-                }
-            }
+            self.files.remove(&rel, emit);
+            self.stamps.remove(&*rel);
         }
         for (rel, splits) in by_file {
             let path = &splits[0].path;
             let stamp = std::fs::metadata(path).ok().map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
-            let known = self.files.get(rel);
-            if stamp.is_some() && known.is_some_and(|w| w.stamp == stamp) {
+            if stamp.is_some() && self.stamps.get(rel) == stamp.as_ref() {
                 continue;
             }
             // Unreadable now: the plan's own split says why, and the file reads as a failure.
             let hash = std::fs::read(path).map(|bytes| xxhash_rust::xxh3::xxh3_64(&bytes)).unwrap_or(0);
             let version: Arc<str> = Arc::from(format!("{hash:016x}").as_str());
-            if let Some(w) = self.files.get_mut(rel)
-                && w.version == version
-            {
-                w.stamp = stamp;
+            if let Some(stamp) = stamp {
+                self.stamps.insert(rel.to_owned(), stamp);
+            }
+            if self.files.version(rel) == Some(&version) {
                 continue;
             }
-            let new = self.read_file(rel, &splits, hash);
-            let old = self.files.remove(rel).map(|w| (w.version, w.inputs));
-            let key: Arc<str> = Arc::from(rel);
-            let (gone, added) = difference(old.as_ref().map_or(&[][..], |(_, i)| i.as_slice()), &new);
-            if let Some((old_version, _)) = &old {
-                for input in gone {
-                    emit(Change { input, diff: -1, logged: Some((key.clone(), old_version.clone())) });
-                }
-            }
-            for input in added {
-                read.inputs += 1;
-                emit(Change { input, diff: 1, logged: Some((key.clone(), version.clone())) });
-            }
+            let inputs = self.read_file(rel, &splits, hash);
+            read.inputs += self.files.set(rel, version, inputs, emit);
             read.bytes += stamp.map_or(0, |s| s.0);
-            self.files.insert(rel.to_owned(), Watched { stamp, version, inputs: new });
         }
         read
     }
 }
 
-/// What is in `old` and not in `new`, and what is in `new` and not in `old` (both sorted,
-/// as multisets).
-fn difference(old: &[Input], new: &[Input]) -> (Vec<Input>, Vec<Input>) {
-    let (mut gone, mut added) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
-        match (old.get(i), new.get(j)) {
-            (Some(a), Some(b)) if a == b => {
-                i += 1;
-                j += 1;
-            }
-            (Some(a), Some(b)) if a < b => {
-                gone.push(a.clone());
-                i += 1;
-            }
-            (Some(a), None) => {
-                gone.push(a.clone());
-                i += 1;
-            }
-            (_, Some(b)) => {
-                added.push(b.clone());
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-    (gone, added)
-}
-
 impl Source for WatchSource {
-    type Position = BTreeSet<(String, String)>;
+    type Position = Vec<String>;
 
-    /// The version of each of the worker's files.
+    /// The files of the worker's share.
     fn position(&self) -> Self::Position {
-        self.files.iter().map(|(rel, w)| (rel.clone(), w.version.to_string())).collect()
+        self.files.keys().map(|k| k.to_string()).collect()
     }
 
     fn last_epoch(&self) -> Option<Epoch> {
@@ -272,17 +167,7 @@ impl Source for WatchSource {
     }
 
     fn read_epoch(&mut self, epoch: Epoch, emit: &mut dyn FnMut(Change)) -> EpochRead {
-        self.next = epoch + 1;
-        if let Some(rows) = self.replay.remove(&epoch) {
-            let mut read = EpochRead::default();
-            for (row, diff) in rows {
-                if diff > 0 {
-                    read.inputs += diff as u64;
-                }
-                let logged = Some((Arc::from(row.key.as_str()), Arc::from(row.version.as_str())));
-                emit(Change { input: row.input.clone(), diff, logged });
-                self.apply(row, diff);
-            }
+        if let Some(read) = self.files.replay(epoch, emit) {
             return read;
         }
         if let Some(last) = self.last_scan
@@ -292,13 +177,13 @@ impl Source for WatchSource {
         }
         self.last_scan = Some(Instant::now());
         let read = self.scan(emit);
-        if self.watch.once && self.replay.is_empty() {
+        if self.watch.once && !self.files.replaying() {
             self.last_epoch = Some(epoch);
         }
         read
     }
 
     fn take_restored(&mut self) -> Vec<Input> {
-        std::mem::take(&mut self.restored)
+        self.files.take_restored()
     }
 }

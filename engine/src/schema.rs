@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::record::{CleanChange, Document, DuplicateRow, EntityCount, EntityRow, Failure, PageRow, Shared};
-use crate::source::InputRow;
+use crate::source::{InputRow, PositionRow};
 use crate::table::ColumnType::{Boolean, Float64, Int32, Int64, Timestamp, Utf8};
 use crate::table::{Column, Commit, Table, Value};
 
@@ -28,8 +28,9 @@ impl<T: TableRow> TableRow for Shared<T> {
 
 /// Every output table, in commit order: the input log (stream jobs only), the tables
 /// committed with every epoch, then `runs`.
-pub fn tables() -> [TableInfo; 9] {
+pub fn tables() -> [TableInfo; 10] {
     [
+        PositionRow::info(),
         InputRow::info(),
         Document::info(),
         DuplicateRow::info(),
@@ -46,6 +47,23 @@ pub fn tables() -> [TableInfo; 9] {
 /// all of them hold.
 pub fn data_tables() -> impl Iterator<Item = TableInfo> {
     tables().into_iter().filter(|t| t.commit == Commit::EveryEpoch)
+}
+
+impl TableRow for PositionRow {
+    type Row = PositionRow;
+    const DECLARATION: Table<PositionRow> = Table::new(
+        "positions",
+        Commit::InputLog,
+        &[
+            Column::new("source", Utf8, |r| Value::str(&r.source), |r, v| v.put_str(&mut r.source)),
+            Column::new("partition", Utf8, |r| Value::str(&r.partition), |r, v| v.put_str(&mut r.partition)),
+            Column::new("position", Int64, |r| Value::Int(r.position), |r, v| v.put_int(&mut r.position)),
+        ],
+    );
+
+    fn row(&self) -> &PositionRow {
+        self
+    }
 }
 
 impl TableRow for InputRow {
@@ -451,8 +469,8 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), names.len());
         assert_eq!(names.last(), Some(&"runs"));
-        assert_eq!(names.first(), Some(&"inputs"));
-        assert_eq!(data_tables().count(), names.len() - 2);
+        assert_eq!(names[..2], ["positions", "inputs"]);
+        assert_eq!(data_tables().count(), names.len() - 3);
     }
 
     #[test]

@@ -76,6 +76,18 @@ pub struct InputRow {
     pub input: Input,
 }
 
+/// A row of the `positions` table: where one partition of a source stands after an epoch
+/// (the next Kafka offset), committed with the epoch before the input log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PositionRow {
+    /// The source (`kafka`).
+    pub source: String,
+    /// The partition (`topic/3`).
+    pub partition: String,
+    /// The position after the epoch (the next offset to read).
+    pub position: i64,
+}
+
 /// A change a source reads: an input inserted (`diff` +1) or retracted (-1), with the
 /// log row that records it, for sources that keep an input log.
 #[derive(Clone, Debug)]
@@ -125,6 +137,11 @@ pub trait Source {
     fn take_restored(&mut self) -> Vec<Input> {
         Vec::new()
     }
+
+    /// The changes of the `positions` table for the epoch just read (taken once per epoch).
+    fn take_positions(&mut self) -> Vec<(PositionRow, isize)> {
+        Vec::new()
+    }
 }
 
 /// The inputs of a job's dataflow, as one worker holds them.
@@ -139,6 +156,8 @@ pub struct Inputs {
     pub restored_entities: InputSession<Epoch, EntityRow, isize>,
     /// The input log of sources that keep one.
     pub log: InputSession<Epoch, InputRow, isize>,
+    /// The positions of sources with partitions.
+    pub positions: InputSession<Epoch, PositionRow, isize>,
     /// Input counts per epoch, for the committer's accounting.
     pub counts: InputHandleVec<Epoch, CommitMsg>,
     /// Frontier of committed epochs (tables and index).
@@ -152,6 +171,7 @@ impl Inputs {
         self.restored.advance_to(epoch);
         self.restored_entities.advance_to(epoch);
         self.log.advance_to(epoch);
+        self.positions.advance_to(epoch);
         self.counts.advance_to(epoch);
     }
 
@@ -161,6 +181,7 @@ impl Inputs {
         self.restored.flush();
         self.restored_entities.flush();
         self.log.flush();
+        self.positions.flush();
     }
 
     fn push(&mut self, input: Input, diff: isize) {
@@ -228,6 +249,9 @@ pub fn drive<S: Source>(
                 worker.step();
             }
         });
+        for (row, diff) in source.take_positions() {
+            inputs.positions.update(row, diff);
+        }
         Progress::add(&progress.records, read.inputs);
         Progress::add(&progress.bytes_read, read.bytes);
         inputs.counts.send(CommitMsg::Inputs { epoch, count: read.inputs });

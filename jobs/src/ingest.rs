@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use wenflow_connectors::delta::{self, DeltaCommitter, Maintenance, Output, RunTotals};
 use wenflow_connectors::files::{self, FileSource, SourceOptions};
+use wenflow_connectors::kafka::{DeadLetters, KafkaOptions, KafkaSource};
 use wenflow_connectors::watch::{WatchOptions, WatchSource};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_engine::progress::{Progress, Reporter};
@@ -16,7 +17,8 @@ use wenflow_engine::schema::RunRow;
 use wenflow_engine::source::{self, Restored};
 
 use wenflow_engine::PageTask;
-use wenflow_engine::source::Input;
+use wenflow_engine::schema::TableRow;
+use wenflow_engine::source::{Input, InputRow, PositionRow};
 use wenflow_index::EpochChanges;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
@@ -55,6 +57,8 @@ pub struct IngestArgs {
     pub ocr: OcrSettings,
     /// Compaction and vacuum of the tables (streams).
     pub maintenance: Maintenance,
+    /// Where failed records are also produced, after their epoch commits.
+    pub dead_letters: Option<DeadLetters>,
 }
 
 impl IngestArgs {
@@ -79,6 +83,7 @@ impl IngestArgs {
                 worker: vec!["wenflow".into(), "ocr-worker".into()],
             },
             maintenance: Maintenance::NONE,
+            dead_letters: None,
         }
     }
 }
@@ -129,20 +134,49 @@ pub fn run(args: IngestArgs) -> Result<IngestSummary> {
     run_job(args, None)
 }
 
-/// A stream job's id: its options and the watched folder, not its content (which changes).
-fn stream_job_id(args: &IngestArgs, watch: &WatchOptions) -> String {
+/// What a stream reads.
+#[derive(Clone, Debug)]
+pub enum StreamInput {
+    /// A watched folder.
+    Watch(WatchOptions),
+    /// Kafka topics.
+    Kafka(KafkaOptions),
+}
+
+impl StreamInput {
+    /// What names the input in a job id and in the `runs` row.
+    fn describe(&self) -> serde_json::Value {
+        match self {
+            StreamInput::Watch(w) => serde_json::json!({
+                "watch": w.root.display().to_string(), "once": w.once, "interval_ms": w.interval.as_millis() as u64,
+            }),
+            StreamInput::Kafka(k) => serde_json::json!({
+                "kafka": k.brokers, "topics": k.topics, "group": k.group, "payload": k.payload,
+                "once": k.once, "interval_ms": k.interval.as_millis() as u64, "max_messages": k.max_messages,
+            }),
+        }
+    }
+}
+
+/// A stream job's id: its options and its input (the folder; the brokers and topics), not
+/// its content (which changes).
+fn stream_job_id(args: &IngestArgs, input: &StreamInput) -> String {
     let ocr = (&args.ocr.config, &args.ocr.limits);
     let options = (&args.source, &args.clean, &args.dedup, ocr, &args.entities);
     let mut key = serde_json::to_string(&options).unwrap_or_default();
-    key.push_str(&format!("\nwatch|{}", watch.root.display()));
+    let named = match input {
+        StreamInput::Watch(w) => format!("watch|{}", w.root.display()),
+        StreamInput::Kafka(k) => format!("kafka|{}|{}|{:?}", k.brokers, k.topics.join(","), k.payload),
+    };
+    key.push_str(&format!("\n{named}"));
     for g in &args.gazetteers {
         key.push_str(&format!("\ngazetteer|{}", g.display()));
     }
     format!("stream-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
 }
 
-/// Runs a batch ingest (`watch` is `None`) or a stream of a watched folder.
-pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<IngestSummary> {
+/// Runs a batch ingest (`stream` is `None`) or a stream.
+pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<IngestSummary> {
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -163,6 +197,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
         )),
         ocr: Arc::new(args.ocr.clone()),
         restored_pages: Default::default(),
+        dead_letters: args.dead_letters.clone(),
     };
     let job_id = match (&args.job_id, &watch) {
         (Some(id), _) => id.clone(),
@@ -211,7 +246,34 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
             .map_err(|source| JobError::Output { what: "restoring the pages", source: Box::new(source) })?;
         operators.restored_pages = Arc::new(RestoredPages::from_committed(page_files, rows, failures, documents));
     }
+    if let Some(target) = &args.dead_letters
+        && is_leader
+        && resume > 1
+    {
+        let last = resume - 1;
+        let failures = runtime.block_on(delta::epoch_failures(&output, last)).map_err(|source| JobError::Output {
+            what: "reading the last epoch's failures",
+            source: Box::new(source),
+        })?;
+        target
+            .redeliver(last, &failures)
+            .map_err(|source| JobError::Output { what: "producing dead letters again", source: Box::new(source) })?;
+    }
     let log = Arc::new(log);
+    // Kafka resumes after the last logged epoch, at the positions committed with it.
+    let positions: Arc<Vec<PositionRow>> = match &watch {
+        Some(StreamInput::Kafka(k)) => {
+            k.partitions()
+                .map_err(|source| JobError::Output { what: "reading the topics", source: Box::new(source) })?;
+            let logged = output.committed.get(InputRow::TABLE).copied().flatten().unwrap_or(0);
+            Arc::new(
+                runtime
+                    .block_on(delta::restore_positions(&output, logged))
+                    .map_err(|source| JobError::Output { what: "restoring positions", source: Box::new(source) })?,
+            )
+        }
+        _ => Arc::default(),
+    };
     let restored = if watch.is_none() && is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
         runtime
             .block_on(delta::restore(&output, resume))
@@ -255,11 +317,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
         started_us: chrono::Utc::now().timestamp_micros(),
         config: serde_json::json!({
             "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "watch": watch.as_ref().map(|w| serde_json::json!({
-                "root": w.root.display().to_string(),
-                "once": w.once,
-                "interval_ms": w.interval.as_millis() as u64,
-            })),
+            "stream": watch.as_ref().map(StreamInput::describe),
             "source": args.source,
             "clean": args.clean,
             "dedup": args.dedup,
@@ -311,9 +369,16 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<WatchOptions>) -> Result<I
                 let mut source = FileSource::new(plan.clone(), source_opts.clone(), index, peers, resume);
                 source::drive(worker, inputs, &mut source, resume, restored, &progress_w);
             }
-            Some(w) => {
+            Some(StreamInput::Watch(w)) => {
                 let (state, replay) = &*log;
-                let mut source = WatchSource::new(w.clone(), source_opts.clone(), index, peers, resume, state, replay);
+                let mut source = WatchSource::new(w.clone(), source_opts.clone(), index, peers, state, replay);
+                source::drive(worker, inputs, &mut source, resume, None, &progress_w);
+            }
+            Some(StreamInput::Kafka(k)) => {
+                let (state, replay) = &*log;
+                let mut source =
+                    KafkaSource::new(k.clone(), source_opts.clone(), index, peers, &positions, state, replay)
+                        .unwrap_or_else(|e| panic!("worker {index}: {e}"));
                 source::drive(worker, inputs, &mut source, resume, None, &progress_w);
             }
         }

@@ -25,10 +25,11 @@ use timely::dataflow::operators::{Concatenate, Input as TimelyInput, Probe};
 use timely::dataflow::{Scope, StreamVec};
 use wenflow_connectors::delta::{DeltaCommitter, DeltaPartWriter};
 use wenflow_connectors::files::SourceRecord;
+use wenflow_connectors::kafka::{DeadLetters, dead_letters};
 use wenflow_engine::identity::resolve_ids;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::sink::{CommitMsg, commit_epochs, write_epochs};
-use wenflow_engine::source::{InputRow, Inputs};
+use wenflow_engine::source::{InputRow, Inputs, PositionRow};
 use wenflow_engine::split::split_results;
 use wenflow_engine::{Document, EntityRow, Epoch, PageTask, Shared};
 use wenflow_index::IndexTarget;
@@ -51,6 +52,8 @@ pub struct Operators {
     pub ocr: Arc<OcrSettings>,
     /// What a restarted stream committed for its page files (empty otherwise).
     pub restored_pages: Arc<RestoredPages>,
+    /// Where failed records are also produced after their epoch commits.
+    pub dead_letters: Option<DeadLetters>,
 }
 
 /// Where each table's writer puts its parts, and what the table already holds.
@@ -93,6 +96,7 @@ pub fn build(
     let (restored_in, restored) = scope.new_collection::<Document, isize>();
     let (restored_entities_in, restored_entities) = scope.new_collection::<EntityRow, isize>();
     let (log_in, log) = scope.new_collection::<InputRow, isize>();
+    let (positions_in, positions) = scope.new_collection::<PositionRow, isize>();
     let (counts_in, inputs) = scope.new_input::<Vec<CommitMsg>>();
 
     let restored_pages = operators.restored_pages.clone();
@@ -109,6 +113,7 @@ pub fn build(
 
     let doc_parts = targets.write::<Shared<Document>>(documents.clone(), worker);
     let dup_parts = targets.write(duplicates, worker);
+    let failures_for_dead_letters = operators.dead_letters.as_ref().map(|_| failures.clone());
     let fail_parts = targets.write(failures, worker);
     let mentions_for_index = mentions.clone();
     let entity_parts = targets.write(mentions, worker);
@@ -117,12 +122,13 @@ pub fn build(
     let page_parts = targets.write(pages, worker);
     // Stream jobs log their inputs; a batch plan needs no log.
     let log_parts = targets.stores.contains_key(InputRow::TABLE).then(|| targets.write(log, worker));
+    let position_parts = targets.stores.contains_key(PositionRow::TABLE).then(|| targets.write(positions, worker));
 
     let epochs = inputs.clone().flat_map(|m| match m {
         CommitMsg::Inputs { epoch, .. } => Some(epoch),
         CommitMsg::Part(_) => None,
     });
-    let msgs = scope.concatenate(log_parts.into_iter().chain([
+    let msgs = scope.concatenate(position_parts.into_iter().chain(log_parts).chain([
         doc_parts,
         dup_parts,
         fail_parts,
@@ -133,11 +139,19 @@ pub fn build(
         inputs,
     ]));
     let committed = commit_epochs(msgs, committer);
+    let done = match (failures_for_dead_letters, &operators.dead_letters) {
+        (Some(failures), Some(target)) => {
+            let produced = dead_letters(failures, committed.clone(), target.clone());
+            scope.concatenate([committed.clone(), produced])
+        }
+        _ => committed.clone(),
+    };
     let probe = match &targets.index {
         Some(target) => {
-            wenflow_index::index_epochs(documents, mentions_for_index, epochs, committed, target.clone()).probe().0
+            let indexed = wenflow_index::index_epochs(documents, mentions_for_index, epochs, committed, target.clone());
+            scope.concatenate([indexed.map(|_| ()), done]).probe().0
         }
-        None => committed.probe().0,
+        None => done.probe().0,
     };
     Inputs {
         records: records_in,
@@ -145,6 +159,7 @@ pub fn build(
         restored: restored_in,
         restored_entities: restored_entities_in,
         log: log_in,
+        positions: positions_in,
         counts: counts_in,
         probe,
     }

@@ -22,5 +22,8 @@ mod writer;
 
 pub use committer::{DeltaCommitter, Maintenance, RunTotals};
 pub use output::{Output, table_url};
-pub use restore::{epoch_changes, restore, restore_documents, restore_entities, restore_log, restore_page_outputs};
+pub use restore::{
+    epoch_changes, epoch_failures, restore, restore_documents, restore_entities, restore_log, restore_page_outputs,
+    restore_positions,
+};
 pub use writer::DeltaPartWriter;

@@ -3,7 +3,7 @@
 //! every query names its columns as the table does.
 
 use wenflow_engine::schema::TableRow;
-use wenflow_engine::source::InputRow;
+use wenflow_engine::source::{InputRow, PositionRow};
 use wenflow_engine::{Document, EntityRow, Epoch, Failure, PageRow, Stage};
 use wenflow_queries::state::{changes_sql, state_sql};
 
@@ -92,6 +92,20 @@ pub async fn restore_log(
     }
     tracing::info!(inputs = state.len(), upto_epoch = upto, replay_epochs = replay.len(), "restored the input log");
     Ok((state, replay))
+}
+
+/// The `failures` rows epoch `epoch` inserted.
+pub async fn epoch_failures(output: &Output, epoch: Epoch) -> Result<Vec<Failure>> {
+    let columns: Vec<&str> = Failure::DECLARATION.columns.iter().map(|c| c.name).collect();
+    let rows: Vec<(Failure, i64)> = rows(output, &changes_sql("failures_log", &columns, epoch)).await?;
+    Ok(rows.into_iter().filter(|(_, n)| *n > 0).map(|(f, _)| f).collect())
+}
+
+/// The state of the `positions` table as of epoch `upto`.
+pub async fn restore_positions(output: &Output, upto: Epoch) -> Result<Vec<PositionRow>> {
+    let columns: Vec<&str> = PositionRow::DECLARATION.columns.iter().map(|c| c.name).collect();
+    let rows: Vec<(PositionRow, i64)> = rows(output, &state_sql("positions_log", &columns, Some(upto))).await?;
+    Ok(rows.into_iter().filter(|(_, n)| *n > 0).map(|(r, _)| r).collect())
 }
 
 /// What the page stages committed as of `upto`: the state of `pages`, the page stages'

@@ -321,6 +321,59 @@ pub(super) fn records(
     }))
 }
 
+/// The records of one JSON message (a Kafka value): the same field mapping as a JSONL
+/// line. `source` names the message (`kafka://topic/partition@offset`), `name` is what a
+/// record without an id field is called (the message key, else its source), `pos` its
+/// position.
+pub fn message_records(
+    source: &str,
+    name: &str,
+    pos: wenflow_engine::SourcePos,
+    payload: &[u8],
+    opts: &SourceOptions,
+    emit: &mut dyn FnMut(SourceRecord),
+) {
+    let split = Split {
+        unit: pos.unit,
+        epoch: 0,
+        path: std::path::PathBuf::from(source),
+        rel: name.to_owned(),
+        format: "jsonl".into(),
+        part: Part::default(),
+        error: None,
+        bytes: payload.len() as u64,
+        layout: None,
+        folder: None,
+    };
+    let fail = |stage, msg: String| Err(Failure::new(source.to_owned(), Some(name.to_owned()), stage, msg, pos));
+    let text = match std::str::from_utf8(payload) {
+        Ok(t) => t,
+        Err(e) => return emit(fail(Stage::Read, format!("invalid UTF-8 at byte {}", e.valid_up_to()))),
+    };
+    let value = match serde_json::from_str::<Value>(text) {
+        Ok(v) => v,
+        Err(e) => return emit(fail(Stage::Parse, format!("malformed JSON: {e}"))),
+    };
+    let whole = format!("{name}#0");
+    records(&split, opts, value, &[0], &Inherited::default(), &mut |mut r| {
+        match &mut r {
+            Ok(d) => {
+                if d.doc_id == whole {
+                    d.doc_id = name.to_owned();
+                }
+                d.source = source.to_owned();
+                d.pos = pos;
+            }
+            Err(f) => {
+                f.source = source.to_owned();
+                f.doc_id.get_or_insert_with(|| name.to_owned());
+                f.pos = pos;
+            }
+        }
+        emit(r)
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

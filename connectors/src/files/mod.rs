@@ -31,6 +31,7 @@ mod source;
 mod text;
 
 pub use format::{FORMATS, FileFormat, Part};
+pub use json::message_records;
 pub use options::{FieldMap, SourceOptions};
 pub use plan::{Plan, Split, plan};
 pub use poetry::{PoetryFile, poetry_file};
