@@ -378,7 +378,31 @@ struct SqlCli {
     format: OutputFormat,
 }
 
+/// A process of a cluster whose peer dies (killed, its machine gone) sees its connection
+/// closed inside timely's network threads, which panic. Say that once, clearly, and exit:
+/// the committed epochs are safe, and restarting every process resumes after them.
+fn exit_when_a_peer_is_lost() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if let Some(cause) = message.strip_prefix("timely communication error: ") {
+            eprintln!(
+                "error: lost the connection to another process of the cluster ({cause}): it stopped or cannot be reached; \
+                 committed epochs are kept, restart every process to resume"
+            );
+            std::process::exit(1);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    exit_when_a_peer_is_lost();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WENFLOW_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,wenflow=info,wenflow_engine=info,wenflow_connectors=info,wenflow_operators=info,wenflow_queries=info")))
         .with_writer(std::io::stderr)

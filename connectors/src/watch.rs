@@ -12,6 +12,9 @@
 //! retracted nor inserted. Page files (images, PDFs) are one input whose version is part
 //! of the page tasks, so a rewritten scan is read again and its old pages retracted.
 //!
+//! A scan's changes are one epoch, cut at `--epoch-mb` of input: a large folder (the first
+//! scan of a corpus) is read in epochs of that size, one after the other.
+//!
 //! Every change is logged ([`wenflow_engine::source::InputRow`], key = the file's relative
 //! path, version = its content hash): on restart a worker rebuilds its files from the log
 //! and the dataflow recomputes its state from their inputs; a file that changed while the
@@ -53,6 +56,8 @@ pub struct WatchSource {
     /// restore, so the first scan compares contents).
     stamps: HashMap<String, (u64, SystemTime)>,
     last_scan: Option<Instant>,
+    /// The last scan stopped at the epoch's size: the next one starts at once.
+    cut: bool,
     last_epoch: Option<Epoch>,
 }
 
@@ -78,7 +83,17 @@ impl WatchSource {
         replay: &BTreeMap<Epoch, Vec<(InputRow, isize)>>,
     ) -> Self {
         let files = Upserts::restore(state, replay, |rel| mine(rel, worker, peers));
-        WatchSource { watch, opts, worker, peers, files, stamps: HashMap::new(), last_scan: None, last_epoch: None }
+        WatchSource {
+            watch,
+            opts,
+            worker,
+            peers,
+            files,
+            stamps: HashMap::new(),
+            last_scan: None,
+            cut: false,
+            last_epoch: None,
+        }
     }
 
     /// Reads one file's inputs (all its splits), numbered by the file.
@@ -108,9 +123,11 @@ impl WatchSource {
         inputs
     }
 
-    /// Scans the folder and hands this worker's changes to `emit`.
+    /// Scans the folder and hands this worker's changes to `emit`, until they cover
+    /// `epoch_bytes` of input: the files left are changes the next scan finds (`cut`).
     fn scan(&mut self, emit: &mut dyn FnMut(Change)) -> EpochRead {
         let mut read = EpochRead::default();
+        self.cut = false;
         let plan = match files::plan(std::slice::from_ref(&self.watch.root), &self.opts) {
             Ok(plan) => plan,
             Err(e) => {
@@ -132,6 +149,10 @@ impl WatchSource {
             self.stamps.remove(&*rel);
         }
         for (rel, splits) in by_file {
+            if read.bytes >= self.opts.epoch_bytes {
+                self.cut = true;
+                break;
+            }
             let path = &splits[0].path;
             let stamp = std::fs::metadata(path).ok().map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
             if stamp.is_some() && self.stamps.get(rel) == stamp.as_ref() {
@@ -171,13 +192,14 @@ impl Source for WatchSource {
             return read;
         }
         if let Some(last) = self.last_scan
+            && !self.cut
             && let Some(wait) = self.watch.interval.checked_sub(last.elapsed())
         {
             std::thread::sleep(wait);
         }
         self.last_scan = Some(Instant::now());
         let read = self.scan(emit);
-        if self.watch.once && !self.files.replaying() {
+        if self.watch.once && !self.cut && !self.files.replaying() {
             self.last_epoch = Some(epoch);
         }
         read

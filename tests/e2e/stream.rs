@@ -226,7 +226,8 @@ fn batch_of(watch: &Path, out: &Path) {
 }
 
 /// Random sequences of file changes, each applied by `stream --once`, over several seeds
-/// with one and two workers: the stream's tables and search equal a batch ingest.
+/// with one and two workers (one seed with scans cut into many small epochs): the stream's
+/// tables and search equal a batch ingest.
 #[test]
 fn a_stream_of_file_changes_equals_a_batch_ingest_of_the_final_folder() {
     let pool = pool();
@@ -240,7 +241,9 @@ fn a_stream_of_file_changes_equals_a_batch_ingest_of_the_final_folder() {
         let workers = if seed % 2 == 0 { "2" } else { "1" };
         for round in 0..4 {
             mutate(&mut rng, &pool, &watch, &mut serial);
-            let run = stream_once(&watch, &out, &["-w", workers], None);
+            // Seed 3 cuts its scans into epochs of about 2 KB.
+            let small: &[&str] = if seed == 3 { &["--epoch-mb", "0.002"] } else { &[] };
+            let run = stream_once(&watch, &out, &[&["-w", workers][..], small].concat(), None);
             assert!(run.status.success(), "seed {seed} round {round}: {}", String::from_utf8_lossy(&run.stderr));
         }
         let batch = dir.path().join("batch");
@@ -440,4 +443,67 @@ print(json.dumps(res))
         assert_eq!(res[format!("{t}_duckdb")].as_i64(), Some(rows), "{t}: duckdb over the table's files");
         assert_eq!(res[format!("{t}_glob")].as_i64(), Some(rows), "{t}: duckdb over every parquet file, once vacuumed");
     }
+}
+
+/// Two processes stream one folder; process 1 is killed with SIGKILL. Process 0 exits with
+/// one clear line instead of hanging; both restarted (`--once`) resume, and the tables
+/// equal a batch ingest.
+#[test]
+fn a_stream_of_two_processes_survives_losing_one() {
+    let pool = pool();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let watch = dir.path().join("in");
+    std::fs::create_dir(&watch).expect("mkdir");
+    let out = dir.path().join("out");
+    let port =
+        || std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let hosts = dir.path().join("hosts");
+    let (mut rng, mut serial) = (Rng(555), 0);
+    let start = |p: &str, hosts: &Path, extra: &[&str]| {
+        wenflow()
+            .arg("stream")
+            .arg("--watch")
+            .arg(&watch)
+            .arg("--out")
+            .arg(&out)
+            .args(["-n", "2", "-p", p, "--epoch-ms", "50", "--hostfile"])
+            .arg(hosts)
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start")
+    };
+    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", port(), port())).expect("hostfile");
+    let first = start("0", &hosts, &[]);
+    let mut second = start("1", &hosts, &[]);
+    for _ in 0..4 {
+        mutate(&mut rng, &pool, &watch, &mut serial);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    second.kill().expect("SIGKILL process 1");
+    second.wait().expect("reap");
+    // No hang: process 0 ends on its own (a deadline only, no timing is asserted).
+    let mut first = first;
+    let waited = std::time::Instant::now();
+    while first.try_wait().expect("wait").is_none() {
+        assert!(waited.elapsed() < std::time::Duration::from_secs(120), "process 0 hangs after losing process 1");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let first = first.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(first.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("lost the connection to another process of the cluster"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "one clear line, no panic: {stderr}");
+
+    mutate(&mut rng, &pool, &watch, &mut serial);
+    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", port(), port())).expect("hostfile");
+    let again: Vec<_> = ["0", "1"].iter().map(|p| start(p, &hosts, &["--once"])).collect();
+    for child in again {
+        let output = child.wait_with_output().expect("rerun");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let batch = dir.path().join("batch");
+    batch_of(&watch, &batch);
+    assert_same(&out, &batch, "after losing a process");
 }
