@@ -421,10 +421,12 @@ fn main() {
                 retention: std::time::Duration::from_secs(a.vacuum_after_s),
                 ..Maintenance::STREAM
             };
-            let dead_letters = match (&input, &a.dead_letter_topic) {
-                (StreamInput::Kafka(k), Some(topic)) => {
-                    Some(DeadLetters { brokers: k.brokers.clone(), topic: topic.clone(), settings: k.settings.clone() })
-                }
+            let dead_letters = match (&a.kafka, &a.dead_letter_topic) {
+                (Some(brokers), Some(topic)) => Some(DeadLetters {
+                    brokers: brokers.clone(),
+                    topic: topic.clone(),
+                    settings: kafka_settings(&a.kafka_option)?,
+                }),
                 _ => None,
             };
             let inputs = a.watch.into_iter().collect();
@@ -486,18 +488,8 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
-fn stream_input(a: &StreamCli) -> anyhow::Result<StreamInput> {
-    let interval = std::time::Duration::from_millis(a.epoch_ms.max(1));
-    if let Some(root) = &a.watch {
-        return Ok(StreamInput::Watch(WatchOptions { root: root.clone(), once: a.once, interval }));
-    }
-    let payload = match a.kafka_format.as_str() {
-        "json" => Payload::Json,
-        "text" => Payload::Text,
-        other => return Err(Usage(format!("--kafka-format {other:?}: json or text")).into()),
-    };
-    let settings = a
-        .kafka_option
+fn kafka_settings(options: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    let settings = options
         .iter()
         .map(|kv| {
             kv.split_once('=')
@@ -505,7 +497,22 @@ fn stream_input(a: &StreamCli) -> anyhow::Result<StreamInput> {
                 .ok_or_else(|| Usage(format!("--kafka-option {kv:?}: use key=value")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(StreamInput::Kafka(KafkaOptions {
+    Ok(settings)
+}
+
+/// The stream source the options name: one line per registered kind.
+fn stream_input(a: &StreamCli) -> anyhow::Result<StreamInput> {
+    let interval = std::time::Duration::from_millis(a.epoch_ms.max(1));
+    if let Some(root) = &a.watch {
+        return Ok(std::sync::Arc::new(WatchOptions { root: root.clone(), once: a.once, interval }));
+    }
+    let payload = match a.kafka_format.as_str() {
+        "json" => Payload::Json,
+        "text" => Payload::Text,
+        other => return Err(Usage(format!("--kafka-format {other:?}: json or text")).into()),
+    };
+    let settings = kafka_settings(&a.kafka_option)?;
+    Ok(std::sync::Arc::new(KafkaOptions {
         brokers: a.kafka.clone().unwrap_or_default(),
         topics: a.topic.clone(),
         group: a.group.clone(),

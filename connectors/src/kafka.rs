@@ -27,6 +27,7 @@ use wenflow_engine::source::{Change, EpochRead, Input, InputRow, PositionRow, So
 use wenflow_engine::{Document, Epoch, Failure, SourcePos, Stage};
 
 use crate::files::{SourceOptions, message_records};
+use crate::sources::{Logged, Share, StreamSource};
 use crate::upserts::Upserts;
 use crate::{ConnectorError, Result};
 
@@ -79,6 +80,27 @@ impl KafkaOptions {
     /// be reached or a topic does not exist.
     pub fn partitions(&self) -> Result<Vec<(String, i32)>> {
         list_partitions(&self.consumer()?, &self.topics, &self.brokers)
+    }
+}
+
+impl StreamSource for KafkaOptions {
+    fn kind(&self) -> &'static str {
+        "kafka"
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({ "kafka": self.brokers, "topics": self.topics, "payload": self.payload })
+    }
+
+    fn check(&self) -> Result<()> {
+        self.partitions().map(|_| ())
+    }
+
+    fn open(&self, share: Share, fields: Arc<SourceOptions>, logged: &Logged) -> Result<Box<dyn Source>> {
+        let (worker, peers) = (share.worker, share.peers);
+        let source =
+            KafkaSource::new(self.clone(), fields, worker, peers, &logged.positions, &logged.state, &logged.replay)?;
+        Ok(Box::new(source))
     }
 }
 
@@ -271,12 +293,6 @@ impl KafkaSource {
 }
 
 impl Source for KafkaSource {
-    type Position = BTreeMap<String, i64>;
-
-    fn position(&self) -> Self::Position {
-        self.next.iter().map(|((t, p), n)| (partition_name(t, *p), *n)).collect()
-    }
-
     fn last_epoch(&self) -> Option<Epoch> {
         self.last_epoch
     }

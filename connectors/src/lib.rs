@@ -31,6 +31,7 @@ pub mod delta;
 pub mod error;
 pub mod files;
 pub mod kafka;
+pub mod sources;
 pub mod upserts;
 pub mod watch;
 

@@ -30,7 +30,9 @@ use std::time::{Duration, Instant, SystemTime};
 use wenflow_engine::source::{Change, EpochRead, Input, InputRow, Source};
 use wenflow_engine::{Epoch, SourcePos};
 
+use crate::ConnectorError;
 use crate::files::{self, SourceOptions, Split};
+use crate::sources::{Logged, Share, StreamSource};
 use crate::upserts::Upserts;
 
 /// How a watched folder is read.
@@ -175,14 +177,33 @@ impl WatchSource {
     }
 }
 
-impl Source for WatchSource {
-    type Position = Vec<String>;
-
-    /// The files of the worker's share.
-    fn position(&self) -> Self::Position {
-        self.files.keys().map(|k| k.to_string()).collect()
+impl StreamSource for WatchOptions {
+    fn kind(&self) -> &'static str {
+        "watch"
     }
 
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({ "watch": self.root.display().to_string() })
+    }
+
+    fn check(&self) -> crate::Result<()> {
+        match std::fs::metadata(&self.root) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(ConnectorError::Input {
+                path: self.root.display().to_string(),
+                message: "not a folder (--watch takes a folder)".into(),
+            }),
+            Err(e) => Err(ConnectorError::Input { path: self.root.display().to_string(), message: e.to_string() }),
+        }
+    }
+
+    fn open(&self, share: Share, fields: Arc<SourceOptions>, logged: &Logged) -> crate::Result<Box<dyn Source>> {
+        let source = WatchSource::new(self.clone(), fields, share.worker, share.peers, &logged.state, &logged.replay);
+        Ok(Box::new(source))
+    }
+}
+
+impl Source for WatchSource {
     fn last_epoch(&self) -> Option<Epoch> {
         self.last_epoch
     }

@@ -10,12 +10,12 @@
 //! number of inputs read is sent to the committer with the epoch, so every input is
 //! accounted for.
 //!
-//! A source's **position** ([`Source::Position`]) is what a checkpoint records so that a
-//! restart resumes right after the last committed epoch and reads nothing twice: for a
-//! plan of files, the next epoch (the plan is a pure function of the input, so its epoch
-//! numbers are positions); for Kafka, the next offset of each partition; for a watched
-//! folder, the state of each file. The committer stores it atomically with the epoch's
-//! commit, and a restarted source starts from it.
+//! A source's **position** is what a restart needs to resume right after the last
+//! committed epoch and read nothing twice, stored atomically with the epoch's commit: for a
+//! plan of files, the epoch itself (the plan is a pure function of the input, so its epoch
+//! numbers are positions, and the tables' Delta `txn` versions record them); for Kafka,
+//! the next offset of each partition (rows of the `positions` table,
+//! [`Source::take_positions`]); for a watched folder, each file's version (the input log).
 //!
 //! # Updates, deletions and the input log
 //!
@@ -34,11 +34,9 @@
 //! until the epoch has passed the dataflow before reading the next, so memory holds about
 //! one epoch of input.
 
-use std::fmt::Debug;
 use std::time::Duration;
 
 use differential_dataflow::input::InputSession;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use timely::dataflow::{InputHandleVec, ProbeHandle};
 use timely::worker::Worker;
@@ -119,12 +117,6 @@ pub struct EpochRead {
 
 /// A source, as one worker reads it.
 pub trait Source {
-    /// What a checkpoint records to resume the source after the last committed epoch.
-    type Position: Clone + Debug + Serialize + DeserializeOwned;
-
-    /// The position after the epochs read so far.
-    fn position(&self) -> Self::Position;
-
     /// The last epoch the source has input for, if it ends (a batch plan); `None` while
     /// more may come (a stream).
     fn last_epoch(&self) -> Option<Epoch>;
@@ -212,10 +204,10 @@ const STEP_EVERY: usize = 1024;
 /// Runs `source` from epoch `resume` to its last on this worker: restored state goes in
 /// just before `resume`, each epoch's inputs at that epoch, and the worker returns once the
 /// dataflow has completed. A source without a last epoch runs until the process stops.
-pub fn drive<S: Source>(
+pub fn drive(
     worker: &mut Worker,
     mut inputs: Inputs,
-    source: &mut S,
+    source: &mut dyn Source,
     resume: Epoch,
     restored: Option<Restored>,
     progress: &Progress,

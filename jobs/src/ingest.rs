@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use wenflow_connectors::delta::{self, DeltaCommitter, Maintenance, Output, RunTotals};
 use wenflow_connectors::files::{self, FileSource, SourceOptions};
-use wenflow_connectors::kafka::{DeadLetters, KafkaOptions, KafkaSource};
-use wenflow_connectors::watch::{WatchOptions, WatchSource};
+use wenflow_connectors::kafka::DeadLetters;
+use wenflow_connectors::sources::{Logged, Share, StreamSource};
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
@@ -18,7 +18,7 @@ use wenflow_engine::source::{self, Restored};
 
 use wenflow_engine::PageTask;
 use wenflow_engine::schema::TableRow;
-use wenflow_engine::source::{Input, InputRow, PositionRow};
+use wenflow_engine::source::{Input, InputRow};
 use wenflow_index::EpochChanges;
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
@@ -134,29 +134,9 @@ pub fn run(args: IngestArgs) -> Result<IngestSummary> {
     run_job(args, None)
 }
 
-/// What a stream reads.
-#[derive(Clone, Debug)]
-pub enum StreamInput {
-    /// A watched folder.
-    Watch(WatchOptions),
-    /// Kafka topics.
-    Kafka(KafkaOptions),
-}
-
-impl StreamInput {
-    /// What names the input in a job id and in the `runs` row.
-    fn describe(&self) -> serde_json::Value {
-        match self {
-            StreamInput::Watch(w) => serde_json::json!({
-                "watch": w.root.display().to_string(), "once": w.once, "interval_ms": w.interval.as_millis() as u64,
-            }),
-            StreamInput::Kafka(k) => serde_json::json!({
-                "kafka": k.brokers, "topics": k.topics, "group": k.group, "payload": k.payload,
-                "once": k.once, "interval_ms": k.interval.as_millis() as u64, "max_messages": k.max_messages,
-            }),
-        }
-    }
-}
+/// What a stream reads: any registered stream source
+/// ([`wenflow_connectors::sources::STREAM_SOURCES`]).
+pub type StreamInput = Arc<dyn StreamSource>;
 
 /// A stream job's id: its options and its input (the folder; the brokers and topics), not
 /// its content (which changes).
@@ -164,11 +144,7 @@ fn stream_job_id(args: &IngestArgs, input: &StreamInput) -> String {
     let ocr = (&args.ocr.config, &args.ocr.limits);
     let options = (&args.source, &args.clean, &args.dedup, ocr, &args.entities);
     let mut key = serde_json::to_string(&options).unwrap_or_default();
-    let named = match input {
-        StreamInput::Watch(w) => format!("watch|{}", w.root.display()),
-        StreamInput::Kafka(k) => format!("kafka|{}|{}|{:?}", k.brokers, k.topics.join(","), k.payload),
-    };
-    key.push_str(&format!("\n{named}"));
+    key.push_str(&format!("\n{}|{}", input.kind(), input.describe()));
     for g in &args.gazetteers {
         key.push_str(&format!("\ngazetteer|{}", g.display()));
     }
@@ -224,16 +200,23 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
     }
 
     // A stream rebuilds its state from the input log; a batch job from the tables.
-    let log = match &watch {
-        Some(_) => runtime
+    let mut logged = Logged::default();
+    if let Some(input) = &watch {
+        input.check().map_err(|source| JobError::Output { what: "checking the input", source: Box::new(source) })?;
+        (logged.state, logged.replay) = runtime
             .block_on(delta::restore_log(&output, resume - 1))
-            .map_err(|source| JobError::Output { what: "restoring the input log", source: Box::new(source) })?,
-        None => Default::default(),
-    };
+            .map_err(|source| JobError::Output { what: "restoring the input log", source: Box::new(source) })?;
+        // Sources with partitions resume after the last logged epoch, at the positions
+        // committed with it.
+        let last_logged = output.committed.get(InputRow::TABLE).copied().flatten().unwrap_or(0);
+        logged.positions = runtime
+            .block_on(delta::restore_positions(&output, last_logged))
+            .map_err(|source| JobError::Output { what: "restoring positions", source: Box::new(source) })?;
+    }
     // Page files are not read again on restart: the page stages answer them with what the
     // tables hold.
-    let page_files: Vec<&PageTask> = log
-        .0
+    let page_files: Vec<&PageTask> = logged
+        .state
         .iter()
         .filter_map(|(row, n)| match &row.input {
             Input::PageFile(task) if *n > 0 => Some(task),
@@ -259,21 +242,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
             .redeliver(last, &failures)
             .map_err(|source| JobError::Output { what: "producing dead letters again", source: Box::new(source) })?;
     }
-    let log = Arc::new(log);
-    // Kafka resumes after the last logged epoch, at the positions committed with it.
-    let positions: Arc<Vec<PositionRow>> = match &watch {
-        Some(StreamInput::Kafka(k)) => {
-            k.partitions()
-                .map_err(|source| JobError::Output { what: "reading the topics", source: Box::new(source) })?;
-            let logged = output.committed.get(InputRow::TABLE).copied().flatten().unwrap_or(0);
-            Arc::new(
-                runtime
-                    .block_on(delta::restore_positions(&output, logged))
-                    .map_err(|source| JobError::Output { what: "restoring positions", source: Box::new(source) })?,
-            )
-        }
-        _ => Arc::default(),
-    };
+    let logged = Arc::new(logged);
     let restored = if watch.is_none() && is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
         runtime
             .block_on(delta::restore(&output, resume))
@@ -317,7 +286,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
         started_us: chrono::Utc::now().timestamp_micros(),
         config: serde_json::json!({
             "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "stream": watch.as_ref().map(StreamInput::describe),
+            "stream": watch.as_ref().map(|w| serde_json::json!({ "kind": w.kind(), "input": w.describe() })),
             "source": args.source,
             "clean": args.clean,
             "dedup": args.dedup,
@@ -369,17 +338,12 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
                 let mut source = FileSource::new(plan.clone(), source_opts.clone(), index, peers, resume);
                 source::drive(worker, inputs, &mut source, resume, restored, &progress_w);
             }
-            Some(StreamInput::Watch(w)) => {
-                let (state, replay) = &*log;
-                let mut source = WatchSource::new(w.clone(), source_opts.clone(), index, peers, state, replay);
-                source::drive(worker, inputs, &mut source, resume, None, &progress_w);
-            }
-            Some(StreamInput::Kafka(k)) => {
-                let (state, replay) = &*log;
-                let mut source =
-                    KafkaSource::new(k.clone(), source_opts.clone(), index, peers, &positions, state, replay)
-                        .unwrap_or_else(|e| panic!("worker {index}: {e}"));
-                source::drive(worker, inputs, &mut source, resume, None, &progress_w);
+            Some(input) => {
+                let share = Share { worker: index, peers };
+                let mut source = input
+                    .open(share, source_opts.clone(), &logged)
+                    .unwrap_or_else(|e| panic!("worker {index}: opening the {} source: {e}", input.kind()));
+                source::drive(worker, inputs, source.as_mut(), resume, None, &progress_w);
             }
         }
     })

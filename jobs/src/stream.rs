@@ -5,6 +5,7 @@
 
 pub use crate::ingest::StreamInput;
 pub use wenflow_connectors::kafka::{DeadLetters, KafkaOptions, Payload};
+pub use wenflow_connectors::sources::{STREAM_SOURCES, StreamSource};
 pub use wenflow_connectors::watch::WatchOptions;
 
 use crate::error::Result;

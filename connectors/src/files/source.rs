@@ -18,7 +18,6 @@ pub struct FileSource {
     opts: Arc<SourceOptions>,
     /// The worker's splits (indexes into the plan), by epoch.
     mine: BTreeMap<Epoch, Vec<usize>>,
-    next: Epoch,
 }
 
 impl FileSource {
@@ -30,17 +29,11 @@ impl FileSource {
                 mine.entry(split.epoch).or_default().push(i);
             }
         }
-        FileSource { plan, opts, mine, next: resume }
+        FileSource { plan, opts, mine }
     }
 }
 
 impl Source for FileSource {
-    type Position = Epoch;
-
-    fn position(&self) -> Epoch {
-        self.next
-    }
-
     fn last_epoch(&self) -> Option<Epoch> {
         Some(self.plan.last_epoch)
     }
@@ -57,7 +50,6 @@ impl Source for FileSource {
             }
             read.bytes += split.bytes;
         }
-        self.next = epoch + 1;
         read
     }
 }
