@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr
+.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr bench-stream
 
 setup:
 	@bash scripts/setup.sh
@@ -47,3 +47,9 @@ bench-search: build
 # and on 50 degraded pages no test has seen, the layout of every page.
 bench-ocr: build
 	@bash bench/ocr/run.sh $(WENFLOW) $(WENFLOW_CORPUS) 10 3
+
+# A stream over the full corpus: its first scan, and restarts with the whole corpus as state
+# (the input log read back, operator state recomputed) after one change, beside a batch
+# ingest in the same run; the stream's tables are compared with a batch ingest.
+bench-stream: build
+	@bash bench/stream/run.sh $(WENFLOW) $(WENFLOW_CORPUS) 3

@@ -14,11 +14,12 @@ use std::sync::Arc;
 use wenflow_engine::Epoch;
 use wenflow_engine::source::{Change, EpochRead, Input, InputRow};
 
-/// One key's live version and its inputs, sorted.
+/// One key's live version (unknown after a restore) and its inputs, sorted, each with the
+/// version it was logged with (an input a new version shares stays logged with the old).
 #[derive(Clone, Debug, Default)]
 struct Live {
-    version: Arc<str>,
-    inputs: Vec<Input>,
+    version: Option<Arc<str>>,
+    inputs: Vec<(Input, Arc<str>)>,
 }
 
 /// The live inputs of one worker's keys, and the logged epochs it has to replay.
@@ -53,15 +54,18 @@ impl Upserts {
         upserts
     }
 
+    /// Applies a logged change. Which version of a key is the newest is not known from the
+    /// log's state, so a restored key's version is unknown (its source reads it again).
     fn apply(&mut self, row: &InputRow, diff: isize) {
         let live = self.keys.entry(Arc::from(row.key.as_str())).or_default();
+        live.version = None;
         if diff > 0 {
-            live.version = Arc::from(row.version.as_str());
+            let version: Arc<str> = Arc::from(row.version.as_str());
             for _ in 0..diff {
-                live.inputs.push(row.input.clone());
+                live.inputs.push((row.input.clone(), version.clone()));
             }
             live.inputs.sort();
-        } else if let Some(i) = live.inputs.iter().position(|x| *x == row.input) {
+        } else if let Some(i) = live.inputs.iter().position(|(x, v)| *x == row.input && **v == *row.version) {
             live.inputs.remove(i);
         }
         if diff < 0 && live.inputs.is_empty() {
@@ -100,9 +104,9 @@ impl Upserts {
         Some(read)
     }
 
-    /// The live version of `key`.
+    /// The live version of `key`, when known (not right after a restore).
     pub fn version(&self, key: &str) -> Option<&Arc<str>> {
-        self.keys.get(key).map(|l| &l.version)
+        self.keys.get(key).and_then(|l| l.version.as_ref())
     }
 
     /// The keys with live inputs.
@@ -116,16 +120,19 @@ impl Upserts {
         inputs.sort();
         let old = self.keys.remove(key).unwrap_or_default();
         let key: Arc<str> = Arc::from(key);
-        let (gone, added) = difference(&old.inputs, &inputs);
-        for input in gone {
-            emit(Change { input, diff: -1, logged: Some((key.clone(), old.version.clone())) });
+        let (kept, gone, added) = difference(old.inputs, &inputs);
+        for (input, logged_as) in gone {
+            emit(Change { input, diff: -1, logged: Some((key.clone(), logged_as)) });
         }
         let inserted = added.len() as u64;
+        let mut live = kept;
         for input in added {
-            emit(Change { input, diff: 1, logged: Some((key.clone(), version.clone())) });
+            emit(Change { input: input.clone(), diff: 1, logged: Some((key.clone(), version.clone())) });
+            live.push((input, version.clone()));
         }
-        if !inputs.is_empty() {
-            self.keys.insert(key, Live { version, inputs });
+        if !live.is_empty() {
+            live.sort();
+            self.keys.insert(key, Live { version: Some(version), inputs: live });
         }
         inserted
     }
@@ -136,30 +143,26 @@ impl Upserts {
     }
 }
 
-/// What is in `old` and not in `new`, and what is in `new` and not in `old` (both sorted,
-/// as multisets).
-fn difference(old: &[Input], new: &[Input]) -> (Vec<Input>, Vec<Input>) {
-    let (mut gone, mut added) = (Vec::new(), Vec::new());
-    let (mut i, mut j) = (0, 0);
+/// Of `old` (sorted, with the version each was logged with) against `new` (sorted), as
+/// multisets: what both have (with its old version), what is gone, what is added.
+#[allow(clippy::type_complexity)]
+fn difference(
+    old: Vec<(Input, Arc<str>)>,
+    new: &[Input],
+) -> (Vec<(Input, Arc<str>)>, Vec<(Input, Arc<str>)>, Vec<Input>) {
+    let (mut kept, mut gone, mut added) = (Vec::new(), Vec::new(), Vec::new());
+    let mut old = old.into_iter().peekable();
+    let mut new = new.iter().peekable();
     loop {
-        match (old.get(i), new.get(j)) {
-            (Some(a), Some(b)) if a == b => {
-                i += 1;
-                j += 1;
+        match (old.peek(), new.peek()) {
+            (Some((a, _)), Some(b)) if a == *b => {
+                kept.extend(old.next());
+                new.next();
             }
-            (Some(a), Some(b)) if a < b => {
-                gone.push(a.clone());
-                i += 1;
-            }
-            (Some(a), None) => {
-                gone.push(a.clone());
-                i += 1;
-            }
-            (_, Some(b)) => {
-                added.push(b.clone());
-                j += 1;
-            }
-            (None, None) => return (gone, added),
+            (Some((a, _)), Some(b)) if a < *b => gone.extend(old.next()),
+            (Some(_), None) => gone.extend(old.next()),
+            (_, Some(_)) => added.extend(new.next().cloned()),
+            (None, None) => return (kept, gone, added),
         }
     }
 }
@@ -213,5 +216,37 @@ mod tests {
         live.sort();
         assert_eq!(live, vec![doc("b", "y"), doc("c", "z")]);
         assert_eq!(restored.keys().count(), 1);
+    }
+
+    /// A record kept across versions stays logged with the version that inserted it, so
+    /// retracting it later cancels that row: the log's state is the live inputs, however
+    /// many versions the key went through, before and after a restore.
+    #[test]
+    fn inputs_are_retracted_with_the_version_that_logged_them() {
+        fn record(log: &mut BTreeMap<InputRow, i64>) -> impl FnMut(Change) + '_ {
+            move |c: Change| {
+                let (key, version) = c.logged.clone().expect("logged");
+                let row = InputRow { key: key.to_string(), version: version.to_string(), input: c.input };
+                *log.entry(row).or_default() += c.diff as i64;
+            }
+        }
+        let mut log: BTreeMap<InputRow, i64> = BTreeMap::new();
+        let mut up = Upserts::default();
+        up.set("f", Arc::from("v1"), vec![doc("a", "1"), doc("b", "1")], &mut record(&mut log));
+        up.set("f", Arc::from("v2"), vec![doc("a", "2"), doc("b", "1")], &mut record(&mut log));
+        // Restart: the key's inputs come back from the log's state.
+        let state: Vec<(InputRow, i64)> = log.iter().filter(|(_, n)| **n != 0).map(|(r, n)| (r.clone(), *n)).collect();
+        let mut up = Upserts::restore(&state, &BTreeMap::new(), |_| true);
+        up.set("f", Arc::from("v3"), vec![doc("a", "2"), doc("b", "3")], &mut record(&mut log));
+        up.set("f", Arc::from("v4"), vec![doc("a", "4")], &mut record(&mut log));
+        let live: Vec<(String, Input)> = log
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|(r, n)| {
+                assert_eq!(*n, 1, "{r:?}");
+                (r.version.clone(), r.input.clone())
+            })
+            .collect();
+        assert_eq!(live, vec![("v4".to_string(), doc("a", "4"))]);
     }
 }

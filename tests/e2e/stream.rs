@@ -144,6 +144,30 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The material, a temporary directory, the watched folder in it and the output root.
+fn fixture() -> (Vec<(String, String)>, tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let watch = dir.path().join("in");
+    std::fs::create_dir(&watch).expect("mkdir");
+    let out = dir.path().join("out");
+    (pool(), dir, watch, out)
+}
+
+/// A continuous `stream --watch` in the background.
+fn spawn_stream(watch: &Path, out: &Path, extra: &[&str]) -> std::process::Child {
+    wenflow()
+        .arg("stream")
+        .arg("--watch")
+        .arg(watch)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start stream")
+}
+
 fn stream_once(watch: &Path, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> std::process::Output {
     let mut c = wenflow();
     c.arg("stream").arg("--watch").arg(watch).arg("--once").arg("--out").arg(out).args(extra);
@@ -230,16 +254,12 @@ fn batch_of(watch: &Path, out: &Path) {
 /// tables and search equal a batch ingest.
 #[test]
 fn a_stream_of_file_changes_equals_a_batch_ingest_of_the_final_folder() {
-    let pool = pool();
     for seed in 1..=4u64 {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let watch = dir.path().join("in");
-        std::fs::create_dir(&watch).expect("mkdir");
-        let out = dir.path().join("out");
+        let (pool, dir, watch, out) = fixture();
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
         let mut serial = 0;
         let workers = if seed % 2 == 0 { "2" } else { "1" };
-        for round in 0..4 {
+        for round in 0..6 {
             mutate(&mut rng, &pool, &watch, &mut serial);
             // Seed 3 cuts its scans into epochs of about 2 KB.
             let small: &[&str] = if seed == 3 { &["--epoch-mb", "0.002"] } else { &[] };
@@ -249,6 +269,10 @@ fn a_stream_of_file_changes_equals_a_batch_ingest_of_the_final_folder() {
         let batch = dir.path().join("batch");
         batch_of(&watch, &batch);
         assert_same(&out, &batch, &format!("seed {seed}, {workers} workers"));
+        // The input log's state is the live inputs: one per document or failure of the batch.
+        let count = |out: &Path, q: &str| super::support::count(out, q);
+        let live = count(&batch, "SELECT count(*) FROM documents") + count(&batch, "SELECT count(*) FROM failures");
+        assert_eq!(count(&out, "SELECT count(*) FROM inputs"), live, "seed {seed}: the input log's state");
         // The change log holds retractions: the sequence did update and delete.
         let retracted: usize = sql_csv(&out, "SELECT count(*) FROM documents_log WHERE diff < 0")
             .lines()
@@ -264,11 +288,7 @@ fn a_stream_of_file_changes_equals_a_batch_ingest_of_the_final_folder() {
 /// read, the new changes follow, and the tables equal a batch ingest.
 #[test]
 fn a_stream_killed_between_commits_resumes_from_its_input_log() {
-    let pool = pool();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let watch = dir.path().join("in");
-    std::fs::create_dir(&watch).expect("mkdir");
-    let out = dir.path().join("out");
+    let (pool, dir, watch, out) = fixture();
     let mut rng = Rng(77);
     let mut serial = 0;
     mutate(&mut rng, &pool, &watch, &mut serial);
@@ -292,25 +312,11 @@ fn a_stream_killed_between_commits_resumes_from_its_input_log() {
 /// every input exactly once, the tables equal a batch ingest.
 #[test]
 fn a_continuous_stream_killed_at_random_moments_ends_like_a_batch_ingest() {
-    let pool = pool();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let watch = dir.path().join("in");
-    std::fs::create_dir(&watch).expect("mkdir");
-    let out = dir.path().join("out");
+    let (pool, dir, watch, out) = fixture();
     let mut rng = Rng(4242);
     let mut serial = 0;
     for life in 0..3 {
-        let mut child = wenflow()
-            .arg("stream")
-            .arg("--watch")
-            .arg(&watch)
-            .arg("--out")
-            .arg(&out)
-            .args(["--epoch-ms", "50", "-w", "2"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start stream");
+        let mut child = spawn_stream(&watch, &out, &["--epoch-ms", "50", "-w", "2"]);
         for _ in 0..3 {
             mutate(&mut rng, &pool, &watch, &mut serial);
             std::thread::sleep(std::time::Duration::from_millis(100 + rng.below(400) as u64));
@@ -334,10 +340,7 @@ fn a_continuous_stream_killed_at_random_moments_ends_like_a_batch_ingest() {
 #[test]
 fn page_files_in_a_watched_folder_are_added_replaced_and_removed() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ocr");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let watch = dir.path().join("in");
-    std::fs::create_dir(&watch).expect("mkdir");
-    let out = dir.path().join("out");
+    let (_, dir, watch, out) = fixture();
     std::fs::write(watch.join("notes.txt"), "元丰三年，苏轼贬黄州。").expect("write");
     let pages = "SELECT doc_id, page, text, confidence, method, engine, model, orientation FROM pages";
     let garbage = dir.path().join("garbage");
@@ -379,24 +382,14 @@ fn page_files_in_a_watched_folder_are_added_replaced_and_removed() {
 /// ingest of the folder.
 #[test]
 fn a_long_stream_compacts_and_vacuums_its_tables_and_readers_agree() {
-    let pool = pool();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let watch = dir.path().join("in");
-    std::fs::create_dir(&watch).expect("mkdir");
-    let out = dir.path().join("out");
+    let (pool, dir, watch, out) = fixture();
     let mut rng = Rng(99);
     let mut serial = 0;
-    let mut child = wenflow()
-        .arg("stream")
-        .arg("--watch")
-        .arg(&watch)
-        .arg("--out")
-        .arg(&out)
-        .args(["--epoch-ms", "20", "--compact-every", "5", "--compact-min-files", "4", "--vacuum-after-s", "0"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start stream");
+    let mut child = spawn_stream(
+        &watch,
+        &out,
+        &["--epoch-ms", "20", "--compact-every", "5", "--compact-min-files", "4", "--vacuum-after-s", "0"],
+    );
     let log = out.join("documents/_delta_log");
     let compacted = || {
         std::fs::read_dir(&log)
@@ -450,11 +443,7 @@ print(json.dumps(res))
 /// equal a batch ingest.
 #[test]
 fn a_stream_of_two_processes_survives_losing_one() {
-    let pool = pool();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let watch = dir.path().join("in");
-    std::fs::create_dir(&watch).expect("mkdir");
-    let out = dir.path().join("out");
+    let (pool, dir, watch, out) = fixture();
     let port =
         || std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
     let hosts = dir.path().join("hosts");
