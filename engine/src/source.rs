@@ -221,8 +221,13 @@ pub fn drive(
             inputs.restored_entities.update(row, n as isize);
         }
     }
-    for input in source.take_restored() {
+    // The live inputs of a restarted stream, stepped through in slices like an epoch's.
+    for (i, input) in source.take_restored().into_iter().enumerate() {
         inputs.push(input, 1);
+        if (i + 1) % STEP_EVERY == 0 {
+            inputs.flush();
+            worker.step();
+        }
     }
     let mut epoch = resume;
     while source.last_epoch().is_none_or(|last| epoch <= last) {
