@@ -224,6 +224,10 @@ mod tests {
         let fresh = tempfile::tempdir().expect("tempdir");
         rt.block_on(Output::open(fresh.path(), "job", true, false)).expect("created");
         let output = rt.block_on(Output::open(fresh.path(), "job", true, false)).expect("reopened");
+        let batch_tables = schema::tables().iter().filter(|t| t.commit != Commit::InputLog).count();
+        assert_eq!(output.tables.len(), batch_tables, "a batch job has no input log");
+        // A stream's output also has the input log and positions.
+        let output = rt.block_on(Output::open(fresh.path(), "job", true, true)).expect("reopened as a stream");
         assert_eq!(output.tables.len(), schema::tables().len());
     }
 }
