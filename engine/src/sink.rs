@@ -75,9 +75,11 @@ pub trait PartWriter<R>: 'static {
 
 /// Makes every part of an epoch visible atomically. Runs on worker 0 only.
 pub trait EpochCommitter: 'static {
-    /// Commits `epoch` with `parts` (possibly none) and `inputs` records read.
+    /// Commits `epoch` with `parts` (possibly none) and `inputs` records read. Returns
+    /// whether the epoch is in the output: `false` for an epoch with nothing in it (no
+    /// parts, no inputs: a stream's quiet epoch), which is not committed at all.
     /// Must be idempotent: committing an epoch the output already holds changes nothing.
-    fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> Result<()>;
+    fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> Result<bool>;
     /// Called once, after the last epoch, when the input is exhausted.
     fn finish(&mut self) -> Result<()>;
 }
@@ -129,21 +131,22 @@ where
 }
 
 /// Sends every commit message to worker 0 and commits each epoch once the frontier passes
-/// it. The returned stream carries no data; its frontier is the first uncommitted epoch.
+/// it. The returned stream carries the epochs the output holds (not the quiet ones), from
+/// worker 0; its frontier is the first uncommitted epoch.
 ///
 /// `committer` must be `Some` on worker 0 and is ignored elsewhere.
 pub fn commit_epochs<'s, C: EpochCommitter>(
     msgs: StreamVec<'s, Epoch, CommitMsg>,
     mut committer: Option<C>,
-) -> StreamVec<'s, Epoch, ()> {
-    msgs.unary_frontier::<CapacityContainerBuilder<Vec<()>>, _, _, _>(
+) -> StreamVec<'s, Epoch, Epoch> {
+    msgs.unary_frontier::<CapacityContainerBuilder<Vec<Epoch>>, _, _, _>(
         Exchange::new(|_: &CommitMsg| 0),
         "Commit",
         move |cap, _info| {
             let mut hold = Some(cap);
             let mut stash: BTreeMap<Epoch, (Vec<Part>, u64)> = BTreeMap::new();
             let mut finished = false;
-            move |(input, frontier), _output| {
+            move |(input, frontier), output| {
                 input.for_each(|_cap, data| {
                     for msg in data.drain(..) {
                         match msg {
@@ -160,10 +163,16 @@ pub fn commit_epochs<'s, C: EpochCommitter>(
                         break;
                     };
                     parts.sort();
-                    if let Some(c) = committer.as_mut()
-                        && let Err(e) = c.commit(epoch, parts, inputs)
-                    {
-                        panic!("committing epoch {epoch} failed: {e}");
+                    if let Some(c) = committer.as_mut() {
+                        match c.commit(epoch, parts, inputs) {
+                            Ok(true) => {
+                                if let Some(h) = hold.as_ref() {
+                                    output.session(h).give(epoch);
+                                }
+                            }
+                            Ok(false) => {}
+                            Err(e) => panic!("committing epoch {epoch} failed: {e}"),
+                        }
                     }
                 }
                 let done = frontier.frontier().is_empty();

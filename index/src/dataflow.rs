@@ -8,9 +8,11 @@
 //! - When the frontier of the input passes an epoch, its consolidated updates are applied
 //!   to the shards (retractions delete by `doc_id`, insertions add), and nothing more
 //!   is applied until that epoch is committed to the index.
-//! - When the frontier of `committed` (the tables' commit stream: its frontier is the
-//!   first epoch the tables have not committed) passes the epoch, every owned shard
-//!   commits with the payload `{job_id, epoch}`. The index thus never shows an epoch the
+//! - When the frontier of `committed` (the tables' commit stream: every worker receives
+//!   the epochs the tables hold, and its frontier is the first epoch they have not
+//!   committed) passes the epoch, every owned shard commits with the payload
+//!   `{job_id, epoch}`, unless the tables did not commit the epoch because nothing was in
+//!   it (a stream's quiet epoch): then neither does the index. The index thus never shows an epoch the
 //!   tables do not hold; after a crash between the two it lags by at most that epoch,
 //!   and [`catch_up`](crate::catch_up) replays it from the tables on restart.
 //! - Epochs a shard already holds (its payload epoch or earlier) are skipped, which makes
@@ -137,13 +139,14 @@ struct Pending {
 }
 
 /// Indexes `docs` (with the facets and years of their `mentions`) into the shards of
-/// `target`; see the module documentation. The returned stream reports each shard commit;
+/// `target`; see the module documentation. `committed` must reach every worker (broadcast
+/// the committer's output). The returned stream reports each shard commit;
 /// its frontier is the first epoch not yet committed to the index (nor to the tables).
 pub fn index_epochs<'s>(
     docs: VecCollection<'s, Epoch, Shared<Document>>,
     mentions: VecCollection<'s, Epoch, EntityRow>,
     epochs: StreamVec<'s, Epoch, Epoch>,
-    committed: StreamVec<'s, Epoch, ()>,
+    committed: StreamVec<'s, Epoch, Epoch>,
     target: IndexTarget,
 ) -> StreamVec<'s, Epoch, ShardCommit> {
     let scope = docs.scope();
@@ -182,6 +185,9 @@ pub fn index_epochs<'s>(
             let mut stash: BTreeMap<Epoch, Batch> = BTreeMap::new();
             let mut pending: Option<Pending> = None;
             let mut finished = false;
+            // The epochs the tables hold; an epoch the frontier passes without being here was
+            // quiet (nothing in it), and the index does not commit it either.
+            let mut committed_epochs: std::collections::BTreeSet<Epoch> = std::collections::BTreeSet::new();
             move |(input, frontier), (commits, committed), output| {
                 input.for_each(|cap, data| {
                     for (item, time, diff) in data.drain(..) {
@@ -197,13 +203,16 @@ pub fn index_epochs<'s>(
                         }
                     }
                 });
-                commits.for_each(|_, _| {});
+                commits.for_each(|_, data| committed_epochs.extend(data.drain(..)));
                 loop {
                     if let Some(p) = &pending {
                         if committed.less_equal(&p.epoch) {
                             break;
                         }
                         let Some(p) = pending.take() else { break };
+                        if !committed_epochs.remove(&p.epoch) {
+                            continue;
+                        }
                         let mut session = output.session(&p.cap);
                         for (w, applied) in writers.iter_mut().zip(p.applied) {
                             let Some(applied) = applied else { continue };
@@ -233,10 +242,7 @@ pub fn index_epochs<'s>(
                     let applied = writers
                         .iter_mut()
                         .map(|w| {
-                            // An epoch with nothing to index (a stream's quiet epoch, which
-                            // the tables do not commit either) commits nothing.
-                            let quiet = batch.docs.is_empty() && batch.mentions.is_empty();
-                            if quiet || w.committed().is_some_and(|c| c >= epoch) {
+                            if w.committed().is_some_and(|c| c >= epoch) {
                                 return None;
                             }
                             let mine = |id: &str| layout.shard_of(id) == w.shard;

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use differential_dataflow::VecCollection;
 use differential_dataflow::input::Input;
+use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Concatenate, Input as TimelyInput, Probe};
 use timely::dataflow::{Scope, StreamVec};
@@ -141,14 +142,16 @@ pub fn build(
     let committed = commit_epochs(msgs, committer);
     let done = match (failures_for_dead_letters, &operators.dead_letters) {
         (Some(failures), Some(target)) => {
-            let produced = dead_letters(failures, committed.clone(), target.clone());
-            scope.concatenate([committed.clone(), produced])
+            let produced = dead_letters(failures, committed.clone().map(|_| ()), target.clone());
+            scope.concatenate([committed.clone().map(|_| ()), produced])
         }
-        _ => committed.clone(),
+        _ => committed.clone().map(|_| ()),
     };
     let probe = match &targets.index {
         Some(target) => {
-            let indexed = wenflow_index::index_epochs(documents, mentions_for_index, epochs, committed, target.clone());
+            let everywhere = committed.clone().broadcast();
+            let indexed =
+                wenflow_index::index_epochs(documents, mentions_for_index, epochs, everywhere, target.clone());
             scope.concatenate([indexed.map(|_| ()), done]).probe().0
         }
         None => done.probe().0,

@@ -307,11 +307,11 @@ async fn commit_with_retry(
 }
 
 impl EpochCommitter for DeltaCommitter {
-    fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> wenflow_engine::Result<()> {
+    fn commit(&mut self, epoch: Epoch, parts: Vec<Part>, inputs: u64) -> wenflow_engine::Result<bool> {
         let started = std::time::Instant::now();
         if parts.is_empty() && inputs == 0 {
             // Nothing happened (a stream's quiet epoch): no commit, no version in any log.
-            return Ok(());
+            return Ok(false);
         }
         let mut any = false;
         // The input log first: an epoch some table holds is in the log, to be replayed.
@@ -345,7 +345,7 @@ impl EpochCommitter for DeltaCommitter {
                 "epoch committed"
             );
         }
-        Ok(())
+        Ok(true)
     }
 
     fn finish(&mut self) -> wenflow_engine::Result<()> {
