@@ -104,6 +104,7 @@ pub fn open_for_job<F>(
     job_id: &str,
     first: Epoch,
     resume: Epoch,
+    merge: crate::MergeMode,
     read: F,
 ) -> Result<crate::IndexTarget>
 where
@@ -125,5 +126,5 @@ where
             "index caught up with the committed tables"
         );
     }
-    Ok(crate::IndexTarget::new(std::sync::Arc::new(layout), job_id, crate::MergeMode::AtEnd))
+    Ok(crate::IndexTarget::new(std::sync::Arc::new(layout), job_id, merge))
 }

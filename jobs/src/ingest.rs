@@ -19,7 +19,7 @@ use wenflow_engine::source::{self, Restored};
 use wenflow_engine::PageTask;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::source::{Input, InputRow};
-use wenflow_index::EpochChanges;
+use wenflow_index::{EpochChanges, MergeMode};
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::{EntityOptions, Extractor, Gazetteer};
@@ -254,11 +254,16 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
     let peers = args.cluster.peers();
     let index = if args.index {
         let shape = (args.cluster.process, args.cluster.workers, args.cluster.processes);
-        let target = wenflow_index::open_for_job(&output.root, shape, &job_id, plan.first_epoch, resume, |epoch| {
-            let (docs, mentions) = runtime.block_on(delta::epoch_changes(&output, epoch)).map_err(|e| e.to_string())?;
-            Ok(EpochChanges { docs, mentions })
-        })
-        .map_err(JobError::Index)?;
+        // A batch job merges its segments once at the end; a stream, which has no end, in
+        // the background as it goes.
+        let merge = if watch.is_some() { MergeMode::Background } else { MergeMode::AtEnd };
+        let target =
+            wenflow_index::open_for_job(&output.root, shape, &job_id, plan.first_epoch, resume, merge, |epoch| {
+                let (docs, mentions) =
+                    runtime.block_on(delta::epoch_changes(&output, epoch)).map_err(|e| e.to_string())?;
+                Ok(EpochChanges { docs, mentions })
+            })
+            .map_err(JobError::Index)?;
         Some(target)
     } else {
         None
