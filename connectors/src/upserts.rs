@@ -27,7 +27,8 @@ struct Live {
 pub struct Upserts {
     keys: HashMap<Arc<str>, Live>,
     replay: BTreeMap<Epoch, Vec<(InputRow, isize)>>,
-    restored: Vec<Input>,
+    /// Whether the restored inputs are still to be handed to the dataflow.
+    restoring: bool,
 }
 
 impl Upserts {
@@ -40,11 +41,8 @@ impl Upserts {
         replay: &BTreeMap<Epoch, Vec<(InputRow, isize)>>,
         mine: impl Fn(&str) -> bool,
     ) -> Self {
-        let mut upserts = Upserts::default();
+        let mut upserts = Upserts { restoring: true, ..Upserts::default() };
         for (row, n) in state.iter().filter(|(r, _)| mine(&r.key)) {
-            for _ in 0..(*n).max(0) {
-                upserts.restored.push(row.input.clone());
-            }
             upserts.apply(row, *n as isize);
         }
         upserts.replay = replay
@@ -73,10 +71,13 @@ impl Upserts {
         }
     }
 
-    /// The live inputs restored from the log (taken once): the dataflow recomputes its
-    /// state from them before the first epoch.
+    /// The live inputs restored from the log (once): the dataflow recomputes its state from
+    /// them before the first epoch.
     pub fn take_restored(&mut self) -> Vec<Input> {
-        std::mem::take(&mut self.restored)
+        if !std::mem::take(&mut self.restoring) {
+            return Vec::new();
+        }
+        self.keys.values().flat_map(|live| live.inputs.iter().map(|(input, _)| input.clone())).collect()
     }
 
     /// Whether `epoch` is a logged epoch still to replay.

@@ -152,14 +152,15 @@ fn stream_job_id(args: &IngestArgs, input: &StreamInput) -> String {
 }
 
 /// Runs a batch ingest (`stream` is `None`) or a stream.
-pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<IngestSummary> {
+pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<IngestSummary> {
     let started = Instant::now();
+    let mode = if stream.is_some() { "stream" } else { "ingest" };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(JobError::Runtime)?;
-    let plan = match &watch {
+    let plan = match &stream {
         None => files::plan(&args.inputs, &args.source).map_err(|e| JobError::Plan(Box::new(e)))?,
         // A stream plans its folder at every scan; its epochs are open-ended.
         Some(_) => files::Plan { first_epoch: 1, ..Default::default() },
@@ -175,14 +176,14 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
         restored_pages: Default::default(),
         dead_letters: args.dead_letters.clone(),
     };
-    let job_id = match (&args.job_id, &watch) {
+    let job_id = match (&args.job_id, &stream) {
         (Some(id), _) => id.clone(),
         (None, None) => derived_job_id(&args, &plan)?,
         (None, Some(w)) => stream_job_id(&args, w),
     };
     let is_leader = args.cluster.process == 0;
     let output = runtime
-        .block_on(Output::open(&args.out, &job_id, is_leader, watch.is_some()))
+        .block_on(Output::open(&args.out, &job_id, is_leader, stream.is_some()))
         .map_err(|source| JobError::Output { what: "opening the output tables", source: Box::new(source) })?;
     let resume = output.resume_epoch(plan.first_epoch);
     if is_leader {
@@ -201,7 +202,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
 
     // A stream rebuilds its state from the input log; a batch job from the tables.
     let mut logged = Logged::default();
-    if let Some(input) = &watch {
+    if let Some(input) = &stream {
         input.check().map_err(|source| JobError::Output { what: "checking the input", source: Box::new(source) })?;
         (logged.state, logged.replay) = runtime
             .block_on(delta::restore_log(&output, resume - 1))
@@ -243,7 +244,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
             .map_err(|source| JobError::Output { what: "producing dead letters again", source: Box::new(source) })?;
     }
     let logged = Arc::new(logged);
-    let restored = if watch.is_none() && is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
+    let restored = if stream.is_none() && is_leader && resume > plan.first_epoch && resume <= plan.last_epoch {
         runtime
             .block_on(delta::restore(&output, resume))
             .map_err(|source| JobError::Output { what: "restoring the committed state", source: Box::new(source) })?
@@ -256,7 +257,7 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
         let shape = (args.cluster.process, args.cluster.workers, args.cluster.processes);
         // A batch job merges its segments once at the end; a stream, which has no end, in
         // the background as it goes.
-        let merge = if watch.is_some() { MergeMode::Background } else { MergeMode::AtEnd };
+        let merge = if stream.is_some() { MergeMode::Background } else { MergeMode::AtEnd };
         let target =
             wenflow_index::open_for_job(&output.root, shape, &job_id, plan.first_epoch, resume, merge, |epoch| {
                 let (docs, mentions) =
@@ -287,11 +288,11 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
     let run_row = RunRow {
         run_id: uuid::Uuid::new_v4().to_string(),
         job_id: job_id.clone(),
-        mode: if watch.is_some() { "stream" } else { "ingest" }.into(),
+        mode: mode.into(),
         started_us: chrono::Utc::now().timestamp_micros(),
         config: serde_json::json!({
             "inputs": args.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "stream": watch.as_ref().map(|w| serde_json::json!({ "kind": w.kind(), "input": w.describe() })),
+            "stream": stream.as_ref().map(|w| serde_json::json!({ "kind": w.kind(), "input": w.describe() })),
             "source": args.source,
             "clean": args.clean,
             "dedup": args.dedup,
@@ -332,13 +333,12 @@ pub(crate) fn run_job(args: IngestArgs, watch: Option<StreamInput>) -> Result<In
     let reporter = Reporter::start(progress.clone(), Duration::from_secs(10));
     let timely_config = args.cluster.to_timely()?;
     let progress_w = progress.clone();
-    let mode = if watch.is_some() { "stream" } else { "ingest" };
     let guards = timely::execute(timely_config, move |worker| {
         let (index, peers) = (worker.index(), worker.peers());
         let committer = if index == 0 { committer.lock().ok().and_then(|mut c| c.take()) } else { None };
         let inputs = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, &operators, committer));
         let restored = if index == 0 { restored.lock().ok().and_then(|mut r| r.take()) } else { None };
-        match &watch {
+        match &stream {
             None => {
                 let mut source = FileSource::new(plan.clone(), source_opts.clone(), index, peers, resume);
                 source::drive(worker, inputs, &mut source, resume, restored, &progress_w);
