@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr bench-stream
+.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr bench-stream bench-stream-memory
 
 setup:
 	@bash scripts/setup.sh
@@ -53,3 +53,7 @@ bench-ocr: build
 # ingest in the same run; the stream's tables are compared with a batch ingest.
 bench-stream: build
 	@bash bench/stream/run.sh $(WENFLOW) $(WENFLOW_CORPUS) 3
+
+# A long stream of constant live data: resident memory over 800 epochs of rewrites.
+bench-stream-memory: build
+	@python3 bench/stream/memory.py $(WENFLOW) 800

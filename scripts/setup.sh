@@ -28,10 +28,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 VENV="$CACHE/venv"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import deltalake, duckdb, PIL, reportlab' 2>/dev/null; then
-  echo "setup: creating the Python venv with deltalake, duckdb, Pillow and reportlab"
+# moto_server is the S3-compatible server the object-storage tests start on 127.0.0.1 (5.2
+# and later implement the conditional PUT that Delta commits use).
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import deltalake, duckdb, PIL, reportlab, moto.server' 2>/dev/null \
+   || ! "$VENV/bin/python" -c 'import moto, sys; sys.exit(tuple(map(int, moto.__version__.split(".")[:2])) < (5, 2))'; then
+  echo "setup: creating the Python venv with deltalake, duckdb, Pillow, reportlab and moto[server]"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'deltalake>=1.1' 'duckdb>=1.1' 'pyarrow>=17' 'Pillow>=10' 'reportlab>=4'
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'deltalake>=1.1' 'duckdb>=1.1' 'pyarrow>=17' 'Pillow>=10' 'reportlab>=4' 'moto[server]>=5.2'
 fi
 
 CORPUS="$CACHE/corpus"

@@ -1,17 +1,28 @@
 //! `wenflow ingest`: runs the job ([`wenflow_jobs::ingest`]) and prints its summary.
 
+use std::path::PathBuf;
+
+use wenflow_connectors::store::Location;
 use wenflow_jobs::ingest::{self, IngestArgs};
 
 /// Runs an ingest job and prints what it committed. Returns the process exit code.
 pub fn run(args: IngestArgs) -> anyhow::Result<i32> {
-    let (fail_on_error, out) = (args.fail_on_error, args.out.clone());
+    let (fail_on_error, out) = (args.fail_on_error, data_path(&args.out));
     print_summary(ingest::run(args)?, &out, fail_on_error)
 }
 
 /// Runs a stream job and prints what it committed when it ends (`--once`).
 pub fn stream(args: IngestArgs, input: wenflow_jobs::stream::StreamInput) -> anyhow::Result<i32> {
-    let (fail_on_error, out) = (args.fail_on_error, args.out.clone());
+    let (fail_on_error, out) = (args.fail_on_error, data_path(&args.out));
     print_summary(wenflow_jobs::stream::run(args, input)?, &out, fail_on_error)
+}
+
+/// The output root as the queries take a data root (`s3://bucket/prefix` or a folder).
+fn data_path(out: &Location) -> PathBuf {
+    match out {
+        Location::Local(path) => path.clone(),
+        s3 => PathBuf::from(s3.to_string()),
+    }
 }
 
 fn print_summary(s: ingest::IngestSummary, out: &std::path::Path, fail_on_error: bool) -> anyhow::Result<i32> {

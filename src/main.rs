@@ -10,8 +10,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wenflow_connectors::delta::Maintenance;
 use wenflow_connectors::files::{FieldMap, SourceOptions};
+use wenflow_connectors::store::{Location, S3Settings, register_s3};
 use wenflow_engine::cluster::ClusterConfig;
-use wenflow_jobs::stream::{DeadLetters, KafkaOptions, Payload, StreamInput, WatchOptions};
+use wenflow_jobs::stream::{DeadLetters, KafkaOptions, Payload, StreamInput, StreamSource, WatchOptions};
 use wenflow_operators::clean::{CleanConfig, PiiPolicies, PunctuationStyle, QualityThresholds};
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::dedup::minhash::MinHashConfig;
@@ -31,6 +32,23 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    s3: S3Cli,
+}
+
+/// How `s3://` outputs and data roots are reached (credentials: the usual AWS environment
+/// variables, or the profile of ~/.aws/credentials and ~/.aws/config).
+#[derive(Args, Debug)]
+struct S3Cli {
+    /// Endpoint of an S3-compatible store (http://127.0.0.1:9000); requests are then path-style. Default: AWS, or AWS_ENDPOINT_URL.
+    #[arg(long, global = true)]
+    s3_endpoint: Option<String>,
+    /// Allow plain HTTP to an endpoint that is not on this machine (loopback endpoints may always use it).
+    #[arg(long, global = true)]
+    s3_allow_http: bool,
+    /// Seconds a failing store request is retried (with backoff) before the job fails; a re-run resumes after the committed epochs.
+    #[arg(long, global = true, default_value_t = 120)]
+    s3_retry_s: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -133,9 +151,9 @@ struct StreamCli {
 /// The options every job has: output, cluster, field mapping and operators.
 #[derive(Args, Debug)]
 struct JobCli {
-    /// Output root for the tables.
+    /// Output root for the tables: a folder, or s3://bucket/prefix.
     #[arg(long)]
-    out: PathBuf,
+    out: String,
     /// Job id: the Delta transaction id of every commit. Re-running with the same id resumes after the last committed epoch. Default: derived from the inputs and options.
     #[arg(long)]
     job_id: Option<String>,
@@ -408,6 +426,11 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    register_s3(S3Settings {
+        endpoint: cli.s3.s3_endpoint.clone(),
+        allow_http: cli.s3.s3_allow_http,
+        retry_timeout: std::time::Duration::from_secs(cli.s3.s3_retry_s.max(1)),
+    });
     let result = match cli.command {
         Command::Ingest(a) => {
             let a = *a;
@@ -473,6 +496,7 @@ fn is_usage(e: &anyhow::Error) -> bool {
         c.is::<Usage>()
             || c.downcast_ref::<wenflow_queries::QueryError>().is_some_and(wenflow_queries::QueryError::is_usage)
             || c.downcast_ref::<wenflow_index::IndexError>().is_some_and(wenflow_index::IndexError::is_usage)
+            || matches!(c.downcast_ref::<wenflow_jobs::JobError>(), Some(wenflow_jobs::JobError::IndexLocation(_)))
     })
 }
 
@@ -504,7 +528,10 @@ fn kafka_settings(options: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 fn stream_input(a: &StreamCli) -> anyhow::Result<StreamInput> {
     let interval = std::time::Duration::from_millis(a.epoch_ms.max(1));
     if let Some(root) = &a.watch {
-        return Ok(std::sync::Arc::new(WatchOptions { root: root.clone(), once: a.once, interval }));
+        let watch = WatchOptions { root: root.clone(), once: a.once, interval };
+        // A folder that is not there is the user's input at fault (exit code 2).
+        watch.check().map_err(|e| Usage(e.to_string()))?;
+        return Ok(std::sync::Arc::new(watch));
     }
     let payload = match a.kafka_format.as_str() {
         "json" => Payload::Json,
@@ -537,9 +564,10 @@ fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ing
         Ok((mb * 1_048_576.0).round() as u64)
     };
     let f = a.fields;
+    let out = Location::parse(&a.out).map_err(|e| Usage(e.to_string()))?;
     Ok(wenflow_jobs::ingest::IngestArgs {
         inputs,
-        out: a.out,
+        out,
         job_id: a.job_id,
         source: SourceOptions {
             fields: FieldMap {

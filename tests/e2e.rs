@@ -13,6 +13,7 @@ mod e2e {
     pub mod poetry;
     pub mod readers;
     pub mod resume;
+    pub mod s3;
     pub mod search;
     pub mod stream;
     pub mod support;

@@ -32,6 +32,7 @@ pub mod error;
 pub mod files;
 pub mod kafka;
 pub mod sources;
+pub mod store;
 pub mod upserts;
 pub mod watch;
 

@@ -11,6 +11,7 @@ use wenflow_connectors::delta::{self, DeltaCommitter, Maintenance, Output, RunTo
 use wenflow_connectors::files::{self, FileSource, SourceOptions};
 use wenflow_connectors::kafka::DeadLetters;
 use wenflow_connectors::sources::{Logged, Share, StreamSource};
+use wenflow_connectors::store::Location;
 use wenflow_engine::cluster::ClusterConfig;
 use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
@@ -33,8 +34,8 @@ use crate::pipeline::{self, Operators, SinkTargets};
 pub struct IngestArgs {
     /// Files and directories to read.
     pub inputs: Vec<PathBuf>,
-    /// Output root.
-    pub out: PathBuf,
+    /// Output root: a local folder or an S3 prefix.
+    pub out: Location,
     /// Job id; `None` derives one from the inputs and options.
     pub job_id: Option<String>,
     /// Source options.
@@ -64,10 +65,10 @@ pub struct IngestArgs {
 impl IngestArgs {
     /// An ingest of `inputs` into `out` with every default: one worker, the index built,
     /// and page files OCRed by `wenflow ocr-worker` found on the `PATH`.
-    pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> Self {
+    pub fn new(inputs: Vec<PathBuf>, out: impl Into<Location>) -> Self {
         IngestArgs {
             inputs,
-            out,
+            out: out.into(),
             job_id: None,
             source: SourceOptions::default(),
             cluster: ClusterConfig::default(),
@@ -254,17 +255,18 @@ pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<I
 
     let peers = args.cluster.peers();
     let index = if args.index {
+        let Some(root) = output.root.local() else {
+            return Err(JobError::IndexLocation(output.root.to_string()));
+        };
         let shape = (args.cluster.process, args.cluster.workers, args.cluster.processes);
         // A batch job merges its segments once at the end; a stream, which has no end, in
         // the background as it goes.
         let merge = if stream.is_some() { MergeMode::Background } else { MergeMode::AtEnd };
-        let target =
-            wenflow_index::open_for_job(&output.root, shape, &job_id, plan.first_epoch, resume, merge, |epoch| {
-                let (docs, mentions) =
-                    runtime.block_on(delta::epoch_changes(&output, epoch)).map_err(|e| e.to_string())?;
-                Ok(EpochChanges { docs, mentions })
-            })
-            .map_err(JobError::Index)?;
+        let target = wenflow_index::open_for_job(root, shape, &job_id, plan.first_epoch, resume, merge, |epoch| {
+            let (docs, mentions) = runtime.block_on(delta::epoch_changes(&output, epoch)).map_err(|e| e.to_string())?;
+            Ok(EpochChanges { docs, mentions })
+        })
+        .map_err(JobError::Index)?;
         Some(target)
     } else {
         None

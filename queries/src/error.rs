@@ -16,6 +16,15 @@ pub enum QueryError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The store holding the data root could not be listed.
+    #[error("{root}: {source}")]
+    Store {
+        /// The data root.
+        root: String,
+        /// The underlying error.
+        #[source]
+        source: object_store::Error,
+    },
     /// Opening a Delta table failed.
     #[error("table {table}: {source}")]
     Delta {

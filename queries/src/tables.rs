@@ -13,26 +13,47 @@ pub fn session() -> SessionContext {
     SessionContext::new()
 }
 
-/// Registers every Delta table under `root` as `<name>_log` and `<name>`. Returns the
-/// table names, sorted.
-pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<String>> {
+/// The URL of a data root: `s3://bucket/prefix` (read through the S3 client registered
+/// with deltalake), else a local folder, which must exist.
+pub fn data_url(root: &Path) -> Result<url::Url> {
+    let text = root.to_string_lossy();
+    if text.starts_with("s3://") {
+        return url::Url::parse(&format!("{}/", text.trim_end_matches('/')))
+            .map_err(|_| QueryError::NoTables(text.into_owned()));
+    }
     let root = root.canonicalize().map_err(|source| QueryError::Io { path: root.display().to_string(), source })?;
+    url::Url::from_directory_path(&root).map_err(|()| QueryError::NoTables(root.display().to_string()))
+}
+
+/// Registers every Delta table under `root` (a local folder or `s3://bucket/prefix`) as
+/// `<name>_log` and `<name>`. Returns the table names, sorted.
+pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<String>> {
+    let root = data_url(root)?;
+    let shown = if root.scheme() == "file" { root.path().to_owned() } else { root.to_string() };
+    let store = deltalake::logstore::store_for(&root, std::collections::HashMap::<String, String>::new())
+        .map_err(|source| QueryError::Delta { table: shown.clone(), source })?;
+    let listing =
+        store.list_with_delimiter(None).await.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
     let mut names = Vec::new();
-    let entries =
-        std::fs::read_dir(&root).map_err(|source| QueryError::Io { path: root.display().to_string(), source })?;
-    for entry in entries.flatten() {
-        if entry.path().join("_delta_log").is_dir() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
+    for dir in listing.common_prefixes {
+        let log = dir.clone().join("_delta_log");
+        let found = store
+            .list_with_delimiter(Some(&log))
+            .await
+            .map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
+        if let Some(name) = dir.filename()
+            && !found.objects.is_empty()
+        {
+            names.push(name.to_owned());
         }
     }
     names.sort();
     if names.is_empty() {
-        return Err(QueryError::NoTables(root.display().to_string()));
+        return Err(QueryError::NoTables(shown));
     }
     for name in &names {
         let delta_err = |source| QueryError::Delta { table: name.clone(), source };
-        let url = url::Url::from_directory_path(root.join(name))
-            .map_err(|()| QueryError::NoTables(root.display().to_string()))?;
+        let url = root.join(&format!("{name}/")).map_err(|_| QueryError::NoTables(shown.clone()))?;
         let table = deltalake::open_table(url).await.map_err(delta_err)?;
         table.update_datafusion_session(&ctx.state()).map_err(delta_err)?;
         let provider = table.table_provider().await?;

@@ -374,6 +374,11 @@ fn page_files_in_a_watched_folder_are_added_replaced_and_removed() {
     let failed =
         sql_csv(&out, "SELECT diff, count(*) FROM failures_log WHERE stage = 'decode' GROUP BY diff ORDER BY diff");
     assert_eq!(failed.lines().skip(1).collect::<Vec<_>>(), vec!["-1,1", "1,1"], "{failed}");
+    // A watched folder that is not there is the user's mistake: one line, exit code 2.
+    let missing = stream_once(&dir.path().join("no-such-folder"), &out, &[], None);
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no-such-folder") && stderr.lines().count() == 1, "{stderr}");
 }
 
 /// A long stream compacts its tables and deletes the files compaction replaced (here every

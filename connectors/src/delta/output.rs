@@ -1,7 +1,6 @@
 //! Opening (or creating) the output tables and reading what a job has committed.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -13,23 +12,20 @@ use url::Url;
 use wenflow_engine::schema::{self, TableInfo, data_tables};
 use wenflow_engine::table::Commit;
 
+use crate::store::Location;
 use crate::{ConnectorError, Result};
 
 const MARKER: &str = "_wenflow_job";
 
 /// The URL of table `name` under the output root.
-pub fn table_url(root: &Path, name: &str) -> Result<Url> {
-    let path = root.join(name);
-    Url::from_directory_path(&path).map_err(|()| ConnectorError::Input {
-        path: path.display().to_string(),
-        message: "not an absolute path".into(),
-    })
+pub fn table_url(root: &Location, name: &str) -> Result<Url> {
+    root.child_url(name)
 }
 
 /// The output root of one job: its tables, and what each already holds of the job.
 pub struct Output {
-    /// Absolute output root.
-    pub root: PathBuf,
+    /// The output root (a local one is absolute).
+    pub root: Location,
     /// The job id (the Delta `txn` application id).
     pub job_id: String,
     /// The tables, by name.
@@ -43,15 +39,24 @@ fn delta_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> ConnectorErr
 }
 
 impl Output {
-    /// Opens the tables under `root` for `job_id`. The leader (process 0) creates missing
-    /// tables; other processes wait for them. Refuses a root that holds another job's output.
-    /// A stream job (`log`) also has the input log; a batch job has none.
-    pub async fn open(root: &Path, job_id: &str, leader: bool, log: bool) -> Result<Output> {
-        std::fs::create_dir_all(root)
-            .map_err(|source| ConnectorError::Io { path: root.display().to_string(), source })?;
-        let root =
-            root.canonicalize().map_err(|source| ConnectorError::Io { path: root.display().to_string(), source })?;
-        claim(&root, job_id)?;
+    /// Opens the tables under `root` (a local folder or an S3 prefix) for `job_id`. The
+    /// leader (process 0) creates missing tables; other processes wait for them. Refuses a
+    /// root that holds another job's output. A stream job (`log`) also has the input log; a
+    /// batch job has none.
+    pub async fn open(root: &Location, job_id: &str, leader: bool, log: bool) -> Result<Output> {
+        let root = match root {
+            Location::Local(path) => {
+                std::fs::create_dir_all(path)
+                    .map_err(|source| ConnectorError::Io { path: path.display().to_string(), source })?;
+                Location::Local(
+                    path.canonicalize()
+                        .map_err(|source| ConnectorError::Io { path: path.display().to_string(), source })?,
+                )
+            }
+            s3 => s3.clone(),
+        };
+        let store = root.store()?;
+        claim(store.as_ref(), &root, job_id).await?;
         let mut tables = BTreeMap::new();
         let mut committed = BTreeMap::new();
         for info in schema::tables() {
@@ -60,9 +65,9 @@ impl Output {
             }
             let name = info.name;
             let table = if leader {
-                open_or_create(&root, name, &(info.schema)()).await?
+                open_or_create(store.as_ref(), &root, name, &(info.schema)()).await?
             } else {
-                wait_and_open(&root, name).await?
+                wait_and_open(store.as_ref(), &root, name).await?
             };
             check(&table, &info)?;
             let version = table
@@ -131,54 +136,82 @@ fn check(table: &DeltaTable, info: &TableInfo) -> Result<()> {
     Ok((info.check)(&found)?)
 }
 
-/// Records `job_id` as the owner of `root`, or fails if another job owns it.
-fn claim(root: &Path, job_id: &str) -> Result<()> {
-    let marker = root.join(MARKER);
-    match std::fs::read_to_string(&marker) {
-        Ok(found) if found.trim() == job_id => Ok(()),
-        Ok(found) => {
-            Err(ConnectorError::ForeignJob { path: root.display().to_string(), found: found.trim().to_owned() })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            // Write to a temporary name and link it into place: only one process wins.
-            let tmp = root.join(format!("{MARKER}.{}", uuid::Uuid::new_v4()));
-            std::fs::write(&tmp, job_id)
-                .map_err(|source| ConnectorError::Io { path: tmp.display().to_string(), source })?;
-            let linked = std::fs::hard_link(&tmp, &marker);
-            let _ = std::fs::remove_file(&tmp);
-            match linked {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => claim(root, job_id),
-                Err(source) => Err(ConnectorError::Io { path: marker.display().to_string(), source }),
+/// Records `job_id` as the owner of `root`, or fails if another job owns it. The marker is
+/// written with a conditional PUT (create only if absent): only one process wins.
+async fn claim(store: &dyn ObjectStore, root: &Location, job_id: &str) -> Result<()> {
+    use object_store::{ObjectStoreExt, PutMode, PutOptions};
+    let marker = object_store::path::Path::from(MARKER);
+    let found = match store.get(&marker).await {
+        Ok(found) => found.bytes().await?,
+        Err(object_store::Error::NotFound { .. }) => {
+            let put = PutOptions { mode: PutMode::Create, ..PutOptions::default() };
+            match store.put_opts(&marker, job_id.as_bytes().to_vec().into(), put).await {
+                Ok(_) => return Ok(()),
+                Err(object_store::Error::AlreadyExists { .. }) => store.get(&marker).await?.bytes().await?,
+                Err(e) => return Err(store_error(root, e)),
             }
         }
-        Err(source) => Err(ConnectorError::Io { path: marker.display().to_string(), source }),
+        Err(e) => return Err(store_error(root, e)),
+    };
+    let found = String::from_utf8_lossy(&found).trim().to_owned();
+    if found == job_id { Ok(()) } else { Err(ConnectorError::ForeignJob { path: root.to_string(), found }) }
+}
+
+/// The first thing done with an output root is reading its marker: a store that refuses
+/// it says what is wrong with the location (no such bucket, credentials refused).
+fn store_error(root: &Location, e: object_store::Error) -> ConnectorError {
+    let text = e.to_string();
+    let message = if text.contains("NoSuchBucket") {
+        format!("the bucket does not exist ({text})")
+    } else if ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"].iter().any(|k| text.contains(k)) {
+        format!(
+            "the store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the AWS profile ({text})"
+        )
+    } else {
+        text
+    };
+    ConnectorError::Input { path: root.to_string(), message }
+}
+
+/// The first commit of table `name`, whose presence says the table exists.
+fn first_commit(name: &str) -> object_store::path::Path {
+    object_store::path::Path::from(format!("{name}/_delta_log/{:020}.json", 0))
+}
+
+async fn exists(store: &dyn ObjectStore, name: &str) -> Result<bool> {
+    use object_store::ObjectStoreExt;
+    match store.head(&first_commit(name)).await {
+        Ok(_) => Ok(true),
+        Err(object_store::Error::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Waits (up to two minutes) for the leader to create table `name`, then opens it.
-async fn wait_and_open(root: &Path, name: &'static str) -> Result<DeltaTable> {
-    let first_commit = root.join(name).join("_delta_log").join(format!("{:020}.json", 0));
+async fn wait_and_open(store: &dyn ObjectStore, root: &Location, name: &'static str) -> Result<DeltaTable> {
     for _ in 0..1200 {
-        if first_commit.is_file() {
+        if exists(store, name).await? {
             return deltalake::open_table(table_url(root, name)?).await.map_err(delta_err(name));
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Err(ConnectorError::Input {
-        path: root.join(name).display().to_string(),
-        message: "process 0 did not create the table".into(),
-    })
+    Err(ConnectorError::Input { path: format!("{root}/{name}"), message: "process 0 did not create the table".into() })
 }
 
-async fn open_or_create(root: &Path, name: &'static str, schema: &SchemaRef) -> Result<DeltaTable> {
+async fn open_or_create(
+    store: &dyn ObjectStore,
+    root: &Location,
+    name: &'static str,
+    schema: &SchemaRef,
+) -> Result<DeltaTable> {
     let url = table_url(root, name)?;
-    let first_commit = root.join(name).join("_delta_log").join(format!("{:020}.json", 0));
-    if first_commit.is_file() {
+    if exists(store, name).await? {
         return deltalake::open_table(url).await.map_err(delta_err(name));
     }
-    std::fs::create_dir_all(root.join(name))
-        .map_err(|source| ConnectorError::Io { path: root.join(name).display().to_string(), source })?;
+    if let Some(path) = root.local() {
+        std::fs::create_dir_all(path.join(name))
+            .map_err(|source| ConnectorError::Io { path: path.join(name).display().to_string(), source })?;
+    }
     let columns: StructType = schema
         .as_ref()
         .try_into_kernel()
@@ -192,9 +225,7 @@ async fn open_or_create(root: &Path, name: &'static str, schema: &SchemaRef) -> 
     match created {
         Ok(t) => Ok(t),
         // Another process created it first.
-        Err(_) if root.join(name).join("_delta_log").is_dir() => {
-            deltalake::open_table(url).await.map_err(delta_err(name))
-        }
+        Err(_) if exists(store, name).await? => deltalake::open_table(url).await.map_err(delta_err(name)),
         Err(e) => Err(delta_err(name)(e)),
     }
 }
@@ -217,17 +248,20 @@ mod tests {
         // An `entities` table whose `year` is text, as another program might have left it.
         let mut fields: Vec<Field> = EntityRow::schema().fields().iter().map(|f| f.as_ref().clone()).collect();
         fields[4] = Field::new("year", DataType::Utf8, true);
-        rt.block_on(open_or_create(dir.path(), "entities", &Arc::new(Schema::new(fields)))).expect("create");
-        let err = rt.block_on(Output::open(dir.path(), "job", true, false)).err().expect("refused");
+        let root = Location::Local(dir.path().to_path_buf());
+        let store = root.store().expect("store");
+        rt.block_on(open_or_create(store.as_ref(), &root, "entities", &Arc::new(Schema::new(fields)))).expect("create");
+        let err = rt.block_on(Output::open(&root, "job", true, false)).err().expect("refused");
         assert_eq!(err.to_string(), "table entities, column year: Utf8 on disk where Int32 is declared");
         // The tables as declared open, and open again.
-        let fresh = tempfile::tempdir().expect("tempdir");
-        rt.block_on(Output::open(fresh.path(), "job", true, false)).expect("created");
-        let output = rt.block_on(Output::open(fresh.path(), "job", true, false)).expect("reopened");
+        let fresh_dir = tempfile::tempdir().expect("tempdir");
+        let fresh = Location::Local(fresh_dir.path().to_path_buf());
+        rt.block_on(Output::open(&fresh, "job", true, false)).expect("created");
+        let output = rt.block_on(Output::open(&fresh, "job", true, false)).expect("reopened");
         let batch_tables = schema::tables().iter().filter(|t| t.commit != Commit::InputLog).count();
         assert_eq!(output.tables.len(), batch_tables, "a batch job has no input log");
         // A stream's output also has the input log and positions.
-        let output = rt.block_on(Output::open(fresh.path(), "job", true, true)).expect("reopened as a stream");
+        let output = rt.block_on(Output::open(&fresh, "job", true, true)).expect("reopened as a stream");
         assert_eq!(output.tables.len(), schema::tables().len());
     }
 }
