@@ -4,6 +4,7 @@ use std::path::Path;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 
 use crate::state::state_view_sql;
 use crate::{QueryError, Result};
@@ -36,13 +37,13 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
         store.list_with_delimiter(None).await.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
     let mut names = Vec::new();
     for dir in listing.common_prefixes {
+        // A table is a folder with a Delta log: its first entry is enough (a long stream's
+        // log holds thousands of files).
         let log = dir.clone().join("_delta_log");
-        let found = store
-            .list_with_delimiter(Some(&log))
-            .await
-            .map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
+        let first = store.list(Some(&log)).next().await.transpose();
+        let found = first.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
         if let Some(name) = dir.filename()
-            && !found.objects.is_empty()
+            && found.is_some()
         {
             names.push(name.to_owned());
         }
