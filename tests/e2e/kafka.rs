@@ -192,7 +192,7 @@ fn a_continuous_kafka_stream_killed_at_random_moments_ends_like_a_batch_ingest()
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
     let (mut rng, mut model, mut keyless) = (Rng(31337), Model::new(), 0usize);
-    for life in 0..3 {
+    for life in 0..super::support::kills() {
         let mut child = wenflow()
             .args(["stream", "--kafka", &broker.servers, "--topic", "docs", "--epoch-ms", "50", "-w", "2"])
             .arg("--out")

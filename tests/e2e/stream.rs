@@ -308,14 +308,15 @@ fn a_stream_killed_between_commits_resumes_from_its_input_log() {
 }
 
 /// A continuous stream (`--watch`, 50 ms epochs, two workers) killed with SIGKILL at
-/// arbitrary moments while files change, restarted, killed again; then one `--once` pass:
+/// arbitrary moments while files change, restarted, killed again ([`super::support::kills`]
+/// times); then one `--once` pass:
 /// every input exactly once, the tables equal a batch ingest.
 #[test]
 fn a_continuous_stream_killed_at_random_moments_ends_like_a_batch_ingest() {
     let (pool, dir, watch, out) = fixture();
     let mut rng = Rng(4242);
     let mut serial = 0;
-    for life in 0..3 {
+    for life in 0..super::support::kills() {
         let mut child = spawn_stream(&watch, &out, &["--epoch-ms", "50", "-w", "2"]);
         for _ in 0..3 {
             mutate(&mut rng, &pool, &watch, &mut serial);
@@ -329,7 +330,7 @@ fn a_continuous_stream_killed_at_random_moments_ends_like_a_batch_ingest() {
     assert!(last.status.success(), "{}", String::from_utf8_lossy(&last.stderr));
     let batch = dir.path().join("batch");
     batch_of(&watch, &batch);
-    assert_same(&out, &batch, "after three kills");
+    assert_same(&out, &batch, "after the kills");
 }
 
 /// Page files in a watched folder: a scan added, replaced under the same name by a

@@ -119,3 +119,9 @@ pub fn generated_jsonl(path: &Path, n: usize) {
     }
     std::fs::write(path, s).expect("write jsonl");
 }
+
+/// How many times the crash tests kill a running stream: 3 in `make test`;
+/// `WENFLOW_KILLS=20` for the longer run.
+pub fn kills() -> usize {
+    std::env::var("WENFLOW_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(3)
+}
