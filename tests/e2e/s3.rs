@@ -63,6 +63,15 @@ impl Moto {
 
     /// `wenflow ARGS --s3-endpoint ENDPOINT` with test credentials.
     pub fn wenflow(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run wenflow")
+    }
+
+    /// The same, with one more environment variable (a failpoint).
+    pub fn wenflow_env(&self, args: &[&str], (key, value): (&str, &str)) -> Output {
+        self.command(args).env(key, value).output().expect("run wenflow")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut c = wenflow();
         c.args(args).args(["--s3-endpoint", &self.endpoint]);
         for (k, v) in
@@ -70,7 +79,7 @@ impl Moto {
         {
             c.env(k, v);
         }
-        c.output().expect("run wenflow")
+        c
     }
 
     /// The one number `query` gives.
@@ -195,4 +204,44 @@ fn an_ingest_to_s3_equals_the_same_ingest_to_local_disk() {
     one_line(&indexed, 2, "--no-index");
     let scheme = moto.wenflow(&["ingest", input_arg, "--out", "gs://corpus/x", "--no-index"]);
     one_line(&scheme, 2, "unknown scheme");
+}
+
+/// A stream to S3 (`--watch … --once`) aborted by the failpoint right after the input log
+/// and `documents` committed its second epoch, rerun, then run again after a file was
+/// removed and one rewritten: every table's current state equals a batch ingest of the
+/// final folder to local disk.
+#[test]
+fn a_stream_to_s3_killed_between_commits_resumes_like_a_batch_ingest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = material(dir.path());
+    let moto = Moto::start();
+    moto.create_bucket("streams");
+    let out = "s3://streams/folder";
+    let watch = input.to_str().expect("utf-8 path");
+    let job = ["stream", "--watch", watch, "--once", "--out", out, "-w", "2", "--epoch-mb", "0.05", "--no-index"];
+    let killed = moto.wenflow_env(&job, ("WENFLOW_CRASH_AFTER", "documents:2"));
+    assert!(!killed.status.success(), "the failpoint should abort the run");
+    let rerun = moto.wenflow(&job);
+    assert!(rerun.status.success(), "rerun: {}", String::from_utf8_lossy(&rerun.stderr));
+    let summary = String::from_utf8_lossy(&rerun.stdout);
+    assert!(summary.contains("epochs     2..="), "the rerun resumes at the epoch the kill cut short: {summary}");
+    std::fs::remove_file(input.join("dist/lunyu/lunyu.json")).expect("remove");
+    std::fs::write(input.join("extra.jsonl"), "{\"id\": \"copy-1\", \"text\": \"學而時習之，不亦說乎？\"}\n")
+        .expect("write");
+    let changed = moto.wenflow(&job);
+    assert!(changed.status.success(), "after the change: {}", String::from_utf8_lossy(&changed.stderr));
+
+    let batch = dir.path().join("batch");
+    let run = wenflow().args(["ingest", watch, "--no-index", "--out"]).arg(&batch).output().expect("run");
+    assert!(run.status.success(), "batch: {}", String::from_utf8_lossy(&run.stderr));
+    for table in ["documents", "duplicates", "entities", "entity_counts", "failures", "clean_changes"] {
+        let query = format!("SELECT * FROM {table}");
+        assert_eq!(moto.rows(out, &query), sorted(&sql_csv(&batch, &query)), "{table}: stream on S3 against batch");
+    }
+    // Every version exactly once: the Analects went in once and out once.
+    let lunyu =
+        moto.rows(out, "SELECT diff, count(*) FROM documents_log WHERE doc_id LIKE 'dist/lunyu/%' GROUP BY diff");
+    assert_eq!(lunyu.len(), 3, "{lunyu:?}");
+    let (out_rows, in_rows) = (&lunyu[0], &lunyu[1]);
+    assert!(out_rows.starts_with("-1,") && in_rows.starts_with("1,") && out_rows[3..] == in_rows[2..], "{lunyu:?}");
 }
