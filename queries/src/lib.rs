@@ -39,4 +39,4 @@ mod tables;
 
 pub use error::{QueryError, Result};
 pub use format::{OutputFormat, format_batches};
-pub use tables::{data_url, query_log, query_output, register_tables, run_sql, session};
+pub use tables::{data_url, is_table, query_log, query_output, register_tables, run_sql, session};

@@ -26,6 +26,17 @@ pub fn data_url(root: &Path) -> Result<url::Url> {
     url::Url::from_directory_path(&root).map_err(|()| QueryError::NoTables(root.display().to_string()))
 }
 
+/// Whether `dir` in `store` is a Delta table: it has a log. Its first entry is enough: a
+/// long stream's log holds thousands of files, and its first commits expire with the log
+/// retention once checkpoints cover them.
+pub async fn is_table(
+    store: &dyn object_store::ObjectStore,
+    dir: &object_store::path::Path,
+) -> std::result::Result<bool, object_store::Error> {
+    let log = dir.clone().join("_delta_log");
+    Ok(store.list(Some(&log)).next().await.transpose()?.is_some())
+}
+
 /// Registers every Delta table under `root` (a local folder or `s3://bucket/prefix`) as
 /// `<name>_log` and `<name>`. Returns the table names, sorted.
 pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<String>> {
@@ -37,13 +48,10 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
         store.list_with_delimiter(None).await.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
     let mut names = Vec::new();
     for dir in listing.common_prefixes {
-        // A table is a folder with a Delta log: its first entry is enough (a long stream's
-        // log holds thousands of files).
-        let log = dir.clone().join("_delta_log");
-        let first = store.list(Some(&log)).next().await.transpose();
-        let found = first.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
+        let found =
+            is_table(store.as_ref(), &dir).await.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
         if let Some(name) = dir.filename()
-            && found.is_some()
+            && found
         {
             names.push(name.to_owned());
         }

@@ -21,7 +21,7 @@ mod restore;
 mod writer;
 
 pub use committer::{DeltaCommitter, Maintenance, RunTotals};
-pub use output::{Output, table_url};
+pub use output::Output;
 pub use restore::{
     epoch_changes, epoch_failures, restore, restore_documents, restore_entities, restore_log, restore_page_outputs,
     restore_positions,

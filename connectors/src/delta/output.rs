@@ -8,7 +8,6 @@ use deltalake::kernel::StructType;
 use deltalake::kernel::engine::arrow_conversion::{TryIntoArrow, TryIntoKernel};
 use deltalake::protocol::SaveMode;
 use deltalake::{DeltaTable, ObjectStore};
-use url::Url;
 use wenflow_engine::schema::{self, TableInfo, data_tables};
 use wenflow_engine::table::Commit;
 
@@ -16,11 +15,6 @@ use crate::store::Location;
 use crate::{ConnectorError, Result};
 
 const MARKER: &str = "_wenflow_job";
-
-/// The URL of table `name` under the output root.
-pub fn table_url(root: &Location, name: &str) -> Result<Url> {
-    root.child_url(name)
-}
 
 /// The output root of one job: its tables, and what each already holds of the job.
 pub struct Output {
@@ -173,25 +167,15 @@ fn store_error(root: &Location, e: object_store::Error) -> ConnectorError {
     ConnectorError::Input { path: root.to_string(), message }
 }
 
-/// The first commit of table `name`, whose presence says the table exists.
-fn first_commit(name: &str) -> object_store::path::Path {
-    object_store::path::Path::from(format!("{name}/_delta_log/{:020}.json", 0))
-}
-
 async fn exists(store: &dyn ObjectStore, name: &str) -> Result<bool> {
-    use object_store::ObjectStoreExt;
-    match store.head(&first_commit(name)).await {
-        Ok(_) => Ok(true),
-        Err(object_store::Error::NotFound { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    Ok(wenflow_queries::is_table(store, &object_store::path::Path::from(name)).await?)
 }
 
 /// Waits (up to two minutes) for the leader to create table `name`, then opens it.
 async fn wait_and_open(store: &dyn ObjectStore, root: &Location, name: &'static str) -> Result<DeltaTable> {
     for _ in 0..1200 {
         if exists(store, name).await? {
-            return deltalake::open_table(table_url(root, name)?).await.map_err(delta_err(name));
+            return deltalake::open_table(root.child_url(name)?).await.map_err(delta_err(name));
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -204,7 +188,7 @@ async fn open_or_create(
     name: &'static str,
     schema: &SchemaRef,
 ) -> Result<DeltaTable> {
-    let url = table_url(root, name)?;
+    let url = root.child_url(name)?;
     if exists(store, name).await? {
         return deltalake::open_table(url).await.map_err(delta_err(name));
     }
