@@ -198,6 +198,9 @@ struct JobCli {
     /// Do not build the full-text index under <out>/index (a later run without this flag builds it from the tables).
     #[arg(long)]
     no_index: bool,
+    /// Local cache of an index in an object store (--out s3://…); only a cache: the store holds every commit. Default: ~/.cache/wenflow/index/<hash of the URL>.
+    #[arg(long, value_name = "DIR")]
+    index_cache: Option<PathBuf>,
     #[command(flatten)]
     ocr: OcrArgs,
 }
@@ -496,7 +499,6 @@ fn is_usage(e: &anyhow::Error) -> bool {
         c.is::<Usage>()
             || c.downcast_ref::<wenflow_queries::QueryError>().is_some_and(wenflow_queries::QueryError::is_usage)
             || c.downcast_ref::<wenflow_index::IndexError>().is_some_and(wenflow_index::IndexError::is_usage)
-            || matches!(c.downcast_ref::<wenflow_jobs::JobError>(), Some(wenflow_jobs::JobError::IndexLocation(_)))
     })
 }
 
@@ -590,6 +592,7 @@ fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ing
         gazetteers: a.gazetteer,
         entities: a.era.options()?,
         index: !a.no_index,
+        index_cache: a.index_cache,
         ocr: a.ocr.settings()?,
         maintenance: Maintenance::NONE,
         dead_letters: None,

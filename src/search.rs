@@ -5,15 +5,19 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use wenflow_index::{Filters, SearchRequest, ShardedSearcher, parse_years};
+use wenflow_connectors::store::Location;
+use wenflow_index::{Filters, INDEX_DIR, IndexLayout, RemoteIndex, SearchRequest, ShardedSearcher, parse_years};
 
 #[derive(Args, Debug)]
 pub struct SearchCli {
     /// The query: Han text is matched as a span in either script (`舉頭望明月`, `举头望明月`); words are ANDed; `OR`, `NOT`/`-`, `"phrases"`, `(groups)` and `field:` prefixes (text, title, author) work. `*`: every document (with filters, every document they admit).
     query: String,
-    /// Output root written by `wenflow ingest` (or its `index` directory).
+    /// Output root written by `wenflow ingest` (or its `index` directory): a local folder or s3://bucket/prefix.
     #[arg(long)]
-    index: PathBuf,
+    index: String,
+    /// Local cache of an index in an object store. Default: ~/.cache/wenflow/index/<hash of the URL>.
+    #[arg(long, value_name = "DIR")]
+    index_cache: Option<PathBuf>,
     /// Hits to show.
     #[arg(long, default_value_t = 10)]
     limit: usize,
@@ -37,12 +41,32 @@ pub struct SearchCli {
     format: String,
 }
 
+/// The searcher of a local index, or of one in a store pulled into its cache.
+fn open(a: &SearchCli) -> anyhow::Result<ShardedSearcher> {
+    let location = Location::parse(&a.index).map_err(|e| crate::Usage(e.to_string()))?;
+    let Location::S3 { bucket, prefix } = &location else {
+        return Ok(ShardedSearcher::open(std::path::Path::new(&a.index))?);
+    };
+    // The output root, or its `index` folder.
+    let root = match prefix.rsplit_once('/').map_or(("", prefix.as_str()), |(p, last)| (p, last)) {
+        (parent, INDEX_DIR) => {
+            let parent = Location::S3 { bucket: bucket.clone(), prefix: parent.to_owned() };
+            let probe = RemoteIndex::new(parent.store()?, format!("{parent}/{INDEX_DIR}"));
+            if probe.exists()? { parent } else { location.clone() }
+        }
+        _ => location.clone(),
+    };
+    let url = format!("{root}/{INDEX_DIR}");
+    let cache = a.index_cache.clone().unwrap_or_else(|| wenflow_index::remote::default_cache(&url));
+    let layout = IndexLayout::pull_for_reading(&RemoteIndex::new(root.store()?, url), &cache)?;
+    Ok(ShardedSearcher::open(&layout.dir)?)
+}
+
 pub fn run(a: SearchCli) -> anyhow::Result<i32> {
     if !matches!(a.format.as_str(), "table" | "json") {
         return Err(crate::Usage(format!("unknown format {:?} (table or json)", a.format)).into());
     }
-    let searcher =
-        ShardedSearcher::open(&a.index).with_context(|| format!("opening the index {}", a.index.display()))?;
+    let searcher = open(&a).with_context(|| format!("opening the index {}", a.index))?;
     let years = a.year.as_deref().map(parse_years).transpose()?;
     let request = SearchRequest {
         filters: Filters {

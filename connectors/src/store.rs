@@ -283,6 +283,20 @@ impl LogStoreFactory for S3LogStores {
     }
 }
 
+/// A store's error in words that say what to fix: a missing bucket, refused credentials.
+pub fn describe(e: &object_store::Error) -> String {
+    let text = e.to_string();
+    if text.contains("NoSuchBucket") {
+        format!("the bucket does not exist ({text})")
+    } else if ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"].iter().any(|k| text.contains(k)) {
+        format!(
+            "the store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the AWS profile ({text})"
+        )
+    } else {
+        text
+    }
+}
+
 /// Makes `s3://` locations open with `settings`, for deltalake (tables, commits, SQL) and
 /// for [`Location::store`]. Call once at start, before any table is opened; a later call
 /// replaces the settings.
@@ -290,6 +304,8 @@ pub fn register_s3(settings: S3Settings) {
     let scheme = Url::parse("s3://").expect("a valid scheme URL");
     object_store_factories().insert(scheme.clone(), Arc::new(S3Stores(settings)));
     logstore_factories().insert(scheme, Arc::new(S3LogStores));
+    crate::files::forget_stores();
+    wenflow_engine::blob::register("s3", Arc::new(|url: &str| crate::files::read_object(url)));
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use wenflow_engine::source::{Change, EpochRead, Input, InputRow, Source};
 use wenflow_engine::{Epoch, SourcePos};
@@ -56,7 +56,7 @@ pub struct WatchSource {
     files: Upserts,
     /// Size and modification time of each file when it was last read (none after a
     /// restore, so the first scan compares contents).
-    stamps: HashMap<String, (u64, SystemTime)>,
+    stamps: HashMap<String, String>,
     last_scan: Option<Instant>,
     /// The last scan stopped at the epoch's size: the next one starts at once.
     cut: bool,
@@ -156,12 +156,12 @@ impl WatchSource {
                 break;
             }
             let path = &splits[0].path;
-            let stamp = std::fs::metadata(path).ok().map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
+            let stamp = splits[0].stamp.clone();
             if stamp.is_some() && self.stamps.get(rel) == stamp.as_ref() {
                 continue;
             }
             // Unreadable now: the plan's own split says why, and the file reads as a failure.
-            let hash = std::fs::read(path).map(|bytes| xxhash_rust::xxh3::xxh3_64(&bytes)).unwrap_or(0);
+            let hash = files::read_all(path).map(|bytes| xxhash_rust::xxh3::xxh3_64(&bytes)).unwrap_or(0);
             let version: Arc<str> = Arc::from(format!("{hash:016x}").as_str());
             if let Some(stamp) = stamp {
                 self.stamps.insert(rel.to_owned(), stamp);
@@ -171,7 +171,7 @@ impl WatchSource {
             }
             let inputs = self.read_file(rel, &splits, hash);
             read.inputs += self.files.set(rel, version, inputs, emit);
-            read.bytes += stamp.map_or(0, |s| s.0);
+            read.bytes += splits.iter().map(|s| s.bytes).sum::<u64>();
         }
         read
     }
@@ -187,6 +187,10 @@ impl StreamSource for WatchOptions {
     }
 
     fn check(&self) -> crate::Result<()> {
+        if files::is_remote(&self.root) {
+            // A prefix that lists (even to nothing) can be watched.
+            return files::list_objects(&self.root).map(drop);
+        }
         match std::fs::metadata(&self.root) {
             Ok(m) if m.is_dir() => Ok(()),
             Ok(_) => Err(ConnectorError::Input {

@@ -25,6 +25,7 @@
 //! a [`Epoch`] (`u64`), the diff an [`isize`] (`+1` insert, `-1` retract). An update is a
 //! retraction of the old record and an insertion of the new one at the same epoch.
 
+pub mod blob;
 pub mod cluster;
 pub mod error;
 pub mod identity;

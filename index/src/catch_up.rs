@@ -94,12 +94,12 @@ fn finish(writers: Vec<ShardWriter>, done: CaughtUp) -> Result<CaughtUp> {
     Ok(done)
 }
 
-/// Opens (creating when missing) the index of the output at `out` for a job run by
+/// Opens (creating when missing) the index at `home` for a job run by
 /// `processes` processes of `workers` workers, and brings the shards process `process`
 /// writes up to the last epoch every table holds (`resume - 1`), replaying what they lack
 /// with `read`. Only process 0 creates the index. Returns the dataflow's target.
 pub fn open_for_job<F>(
-    out: &std::path::Path,
+    home: &crate::shards::IndexHome,
     (process, workers, processes): (usize, usize, usize),
     job_id: &str,
     first: Epoch,
@@ -111,7 +111,7 @@ where
     F: FnMut(Epoch) -> std::result::Result<EpochChanges, String>,
 {
     let peers = workers * processes;
-    let layout = IndexLayout::open_or_create(out, peers, process == 0)?;
+    let layout = IndexLayout::open_for_writing(home, peers, process == 0)?;
     let local = process * workers..(process + 1) * workers;
     let owned: Vec<usize> = local.flat_map(|w| layout.owned(w, peers)).collect();
     let upto = (resume > first).then(|| resume - 1);

@@ -6,6 +6,7 @@
 //! - [`shards`]: the layout under `<out>/index/`, routing by `doc_id`, the shard writer.
 //! - [`dataflow`]: the index sink, which commits each epoch after the tables.
 //! - [`catch_up`]: replaying committed epochs a shard lacks from the tables.
+//! - [`remote`]: the index in an object store, published with each commit, cached locally.
 //! - [`search`]: one global BM25 ranking over all shards, filters, snippets.
 //!
 //! Inside a job the dataflow writes the shards ([`index_epochs`]); outside, a shard can be
@@ -39,6 +40,7 @@ pub mod analyzer;
 pub mod catch_up;
 pub mod dataflow;
 pub mod error;
+pub mod remote;
 pub mod schema;
 pub mod search;
 pub mod shards;
@@ -46,5 +48,6 @@ pub mod shards;
 pub use catch_up::{CaughtUp, EpochChanges, catch_up, open_for_job};
 pub use dataflow::{IndexTarget, MergeMode, ShardCommit, Staged, index_epochs};
 pub use error::{IndexError, Result};
+pub use remote::RemoteIndex;
 pub use search::{Filters, Hit, SearchRequest, SearchResults, ShardedSearcher, Snippet, parse_years};
-pub use shards::{INDEX_DIR, IndexLayout};
+pub use shards::{INDEX_DIR, IndexHome, IndexLayout};

@@ -27,11 +27,12 @@ use wenflow_engine::{Document, EntityRow, Epoch};
 
 use crate::analyzer::{ANALYZER_VERSION, CJK_ANALYZER, CjkTokenizer};
 use crate::error::{IndexError, Result};
+use crate::remote::{Published, RemoteIndex};
 use crate::schema::IndexSchema;
 
 /// The index directory under an output root.
 pub const INDEX_DIR: &str = "index";
-const MANIFEST: &str = "index.json";
+pub(crate) const MANIFEST: &str = "index.json";
 const FORMAT: u32 = 1;
 
 /// Heap of each shard's writer (tantivy flushes a segment when it is full).
@@ -57,10 +58,46 @@ pub struct CommitPayload {
 /// The index of one output root: where its shards are and how documents are routed.
 #[derive(Clone, Debug)]
 pub struct IndexLayout {
-    /// `<out>/index`.
+    /// `<out>/index`, or the local cache of an index in an object store.
     pub dir: PathBuf,
     /// Number of shards.
     pub shards: usize,
+    /// The object store the index is published to, when it lives in one.
+    pub remote: Option<RemoteIndex>,
+}
+
+/// Where a job's index lives.
+#[derive(Clone, Debug)]
+pub enum IndexHome {
+    /// Under a local output root (`<out>/index`).
+    Local(PathBuf),
+    /// In an object store, written and read through a local cache folder.
+    Remote {
+        /// The index in the store.
+        remote: RemoteIndex,
+        /// The cache folder (the writer's shards are under `write/`, a reader's under `read/`).
+        cache: PathBuf,
+    },
+}
+
+impl IndexHome {
+    /// Where the index is, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            IndexHome::Local(out) => out.join(INDEX_DIR).display().to_string(),
+            IndexHome::Remote { remote, .. } => remote.url().to_owned(),
+        }
+    }
+}
+
+fn manifest_json(shards: usize) -> Vec<u8> {
+    let m = Manifest {
+        format: FORMAT,
+        analyzer: CJK_ANALYZER.into(),
+        analyzer_version: ANALYZER_VERSION,
+        shards: shards.max(1),
+    };
+    serde_json::to_vec_pretty(&m).unwrap_or_default()
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> IndexError + '_ {
@@ -76,16 +113,8 @@ impl IndexLayout {
         if !manifest.is_file() {
             if leader {
                 std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-                let m = Manifest {
-                    format: FORMAT,
-                    analyzer: CJK_ANALYZER.into(),
-                    analyzer_version: ANALYZER_VERSION,
-                    shards: shards.max(1),
-                };
                 let tmp = dir.join(format!("{MANIFEST}.tmp"));
-                let json = serde_json::to_string_pretty(&m)
-                    .map_err(|e| IndexError::Layout { path: dir.display().to_string(), message: e.to_string() })?;
-                std::fs::write(&tmp, json).map_err(io_err(&tmp))?;
+                std::fs::write(&tmp, manifest_json(shards)).map_err(io_err(&tmp))?;
                 std::fs::rename(&tmp, &manifest).map_err(io_err(&manifest))?;
             } else {
                 for _ in 0..1200 {
@@ -97,6 +126,57 @@ impl IndexLayout {
             }
         }
         IndexLayout::open(out)
+    }
+
+    /// The index of `home` for a job, created with `shards` shards if it does not exist
+    /// (by the leader; other processes wait for it). An index in a store gets its
+    /// manifest copied into the cache's `write/` folder, where its shards are written.
+    pub fn open_for_writing(home: &IndexHome, shards: usize, leader: bool) -> Result<IndexLayout> {
+        let (remote, cache) = match home {
+            IndexHome::Local(out) => return IndexLayout::open_or_create(out, shards, leader),
+            IndexHome::Remote { remote, cache } => (remote, cache.join("write")),
+        };
+        let mut manifest = remote.read_manifest(MANIFEST)?;
+        if manifest.is_none() && leader {
+            remote.create_manifest(MANIFEST, manifest_json(shards))?;
+            manifest = remote.read_manifest(MANIFEST)?;
+        }
+        for _ in 0..1200 {
+            if manifest.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            manifest = remote.read_manifest(MANIFEST)?;
+        }
+        let manifest = manifest.ok_or_else(|| IndexError::Layout {
+            path: remote.url().to_owned(),
+            message: "process 0 did not create the index within two minutes".into(),
+        })?;
+        IndexLayout::from_manifest(remote, &cache, &manifest)
+    }
+
+    /// An index in a store for reading: its manifest and every shard pulled into the
+    /// cache's `read/` folder (only what changed since the last pull is downloaded).
+    pub fn pull_for_reading(remote: &RemoteIndex, cache: &Path) -> Result<IndexLayout> {
+        let manifest = remote.read_manifest(MANIFEST)?.ok_or_else(|| IndexError::Layout {
+            path: remote.url().to_owned(),
+            message: format!("no index here ({MANIFEST} is missing): run `wenflow ingest` with this --out first"),
+        })?;
+        let layout = IndexLayout::from_manifest(remote, &cache.join("read"), &manifest)?;
+        for shard in 0..layout.shards {
+            remote.pull(&shard_name(shard), &layout.shard_dir(shard))?;
+        }
+        Ok(layout)
+    }
+
+    fn from_manifest(remote: &RemoteIndex, dir: &Path, manifest: &[u8]) -> Result<IndexLayout> {
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let path = dir.join(MANIFEST);
+        let tmp = dir.join(format!("{MANIFEST}.tmp"));
+        std::fs::write(&tmp, manifest).map_err(io_err(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        let layout = IndexLayout::open(dir)?;
+        Ok(IndexLayout { remote: Some(remote.clone()), ..layout })
     }
 
     /// The existing index of output root `out` (or of `out` itself when it is the index
@@ -122,12 +202,12 @@ impl IndexLayout {
                 m.format, m.analyzer, m.analyzer_version, m.shards
             )));
         }
-        Ok(IndexLayout { dir, shards: m.shards })
+        Ok(IndexLayout { dir, shards: m.shards, remote: None })
     }
 
     /// The directory of shard `shard`.
     pub fn shard_dir(&self, shard: usize) -> PathBuf {
-        self.dir.join(format!("shard-{shard:04}"))
+        self.dir.join(shard_name(shard))
     }
 
     /// The shard a document belongs to.
@@ -139,6 +219,11 @@ impl IndexLayout {
     pub fn owned(&self, worker: usize, peers: usize) -> Vec<usize> {
         (0..self.shards).filter(|s| s % peers.max(1) == worker).collect()
     }
+}
+
+/// The folder name of shard `shard`.
+pub fn shard_name(shard: usize) -> String {
+    format!("shard-{shard:04}")
 }
 
 /// The tokenizers of an index: the CJK analyzer in index mode.
@@ -202,6 +287,7 @@ pub struct ShardWriter {
     schema: IndexSchema,
     writer: IndexWriter,
     committed: Option<Epoch>,
+    published: Option<Published>,
 }
 
 impl std::fmt::Debug for ShardWriter {
@@ -214,6 +300,14 @@ impl ShardWriter {
     /// Opens (creating if needed) shard `shard` for job `job_id`. Refuses a shard another
     /// job committed.
     pub fn open(layout: &IndexLayout, shard: usize, job_id: &str) -> Result<ShardWriter> {
+        // A shard in a store: the cache first becomes what the store holds.
+        let published = match &layout.remote {
+            Some(remote) => {
+                let in_store = remote.pull(&shard_name(shard), &layout.shard_dir(shard))?;
+                Some(Published::new(remote.clone(), shard_name(shard), in_store))
+            }
+            None => None,
+        };
         let index = open_shard(layout, shard, true)?;
         let dir = layout.shard_dir(shard);
         let committed = match committed_payload(&index, &dir)? {
@@ -228,7 +322,15 @@ impl ShardWriter {
             None => None,
         };
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
-        Ok(ShardWriter { shard, dir, job_id: job_id.to_owned(), schema: IndexSchema::new(), writer, committed })
+        Ok(ShardWriter {
+            shard,
+            dir,
+            job_id: job_id.to_owned(),
+            schema: IndexSchema::new(),
+            writer,
+            committed,
+            published,
+        })
     }
 
     /// Replaces tantivy's merge policy (by default its log merge policy).
@@ -282,7 +384,15 @@ impl ShardWriter {
         prepared.set_payload(&payload);
         prepared.commit()?;
         self.committed = Some(epoch);
-        Ok(())
+        self.publish()
+    }
+
+    /// Publishes the committed state to the store, for a shard that lives in one.
+    fn publish(&mut self) -> Result<()> {
+        match &mut self.published {
+            Some(p) => p.publish(self.writer.index(), &self.dir),
+            None => Ok(()),
+        }
     }
 
     /// Merges every committed segment of the shard into one, and waits for it. The
@@ -291,13 +401,19 @@ impl ShardWriter {
         let ids = self.writer.index().searchable_segment_ids()?;
         if ids.len() > 1 {
             self.writer.merge(&ids).wait()?;
+            self.publish()?;
         }
         Ok(())
     }
 
-    /// Waits for background merges to finish and closes the writer.
+    /// Waits for background merges to finish and closes the writer (publishing what the
+    /// merges changed, for a shard in a store).
     pub fn finish(self) -> Result<()> {
+        let index = self.writer.index().clone();
         self.writer.wait_merging_threads()?;
-        Ok(())
+        match self.published {
+            Some(mut p) => p.publish(&index, &self.dir),
+            None => Ok(()),
+        }
     }
 }

@@ -36,9 +36,6 @@ pub enum JobError {
     /// The index could not be opened or brought up to the committed tables.
     #[error("opening the index and bringing it up to the committed tables")]
     Index(#[source] wenflow_index::IndexError),
-    /// The index cannot be kept at this output location yet.
-    #[error("{0}: the full-text index is kept on local disk only for now; add --no-index for an output on S3")]
-    IndexLocation(String),
     /// The engine refused: an unusable cluster configuration, a table that cannot be
     /// written or vacuumed.
     #[error(transparent)]

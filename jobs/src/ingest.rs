@@ -20,7 +20,7 @@ use wenflow_engine::source::{self, Restored};
 use wenflow_engine::PageTask;
 use wenflow_engine::schema::TableRow;
 use wenflow_engine::source::{Input, InputRow};
-use wenflow_index::{EpochChanges, MergeMode};
+use wenflow_index::{EpochChanges, INDEX_DIR, IndexError, IndexHome, MergeMode, RemoteIndex};
 use wenflow_operators::clean::CleanConfig;
 use wenflow_operators::dedup::DedupConfig;
 use wenflow_operators::entities::{EntityOptions, Extractor, Gazetteer};
@@ -54,6 +54,9 @@ pub struct IngestArgs {
     pub entities: EntityOptions,
     /// Build the full-text index under `<out>/index`.
     pub index: bool,
+    /// The local cache of an index kept in an object store (default: under
+    /// `~/.cache/wenflow/index/`, see [`wenflow_index::remote::default_cache`]).
+    pub index_cache: Option<PathBuf>,
     /// Page decoding and OCR options.
     pub ocr: OcrSettings,
     /// Compaction and vacuum of the tables (streams).
@@ -78,6 +81,7 @@ impl IngestArgs {
             gazetteers: Vec::new(),
             entities: EntityOptions::default(),
             index: true,
+            index_cache: None,
             ocr: OcrSettings {
                 config: Default::default(),
                 limits: Default::default(),
@@ -90,7 +94,7 @@ impl IngestArgs {
 }
 
 /// A job id derived from what determines the job's output: the options and the planned
-/// input (every file's path, size and modification time), so a changed input is a new job.
+/// input (every file's path, size and modification time or ETag), so a changed input is a new job.
 fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> Result<String> {
     // The OCR options change the output; the worker program does not.
     let ocr = (&args.ocr.config, &args.ocr.limits);
@@ -101,10 +105,8 @@ fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> Result<String> {
         key.push_str(&format!("\ngazetteer|{}|{:016x}", g.display(), xxhash_rust::xxh3::xxh3_64(&bytes)));
     }
     for split in &plan.splits {
-        let mtime = std::fs::metadata(&split.path).and_then(|m| m.modified()).ok();
-        let since = mtime.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-        let (format, part, error) = (&split.format, &split.part, &split.error);
-        key.push_str(&format!("\n{}|{}|{format}|{part:?}|{error:?}|{since}", split.path.display(), split.bytes));
+        let (format, part, error, stamp) = (&split.format, &split.part, &split.error, &split.stamp);
+        key.push_str(&format!("\n{}|{}|{format}|{part:?}|{error:?}|{stamp:?}", split.path.display(), split.bytes));
     }
     Ok(format!("ingest-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())))
 }
@@ -255,14 +257,23 @@ pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<I
 
     let peers = args.cluster.peers();
     let index = if args.index {
-        let Some(root) = output.root.local() else {
-            return Err(JobError::IndexLocation(output.root.to_string()));
+        let home = match &output.root {
+            Location::Local(root) => IndexHome::Local(root.clone()),
+            Location::S3 { .. } => {
+                let url = format!("{}/{INDEX_DIR}", output.root);
+                let store = output
+                    .root
+                    .store()
+                    .map_err(|e| JobError::Index(IndexError::Layout { path: url.clone(), message: e.to_string() }))?;
+                let cache = args.index_cache.clone().unwrap_or_else(|| wenflow_index::remote::default_cache(&url));
+                IndexHome::Remote { remote: RemoteIndex::new(store, url), cache }
+            }
         };
         let shape = (args.cluster.process, args.cluster.workers, args.cluster.processes);
         // A batch job merges its segments once at the end; a stream, which has no end, in
         // the background as it goes.
         let merge = if stream.is_some() { MergeMode::Background } else { MergeMode::AtEnd };
-        let target = wenflow_index::open_for_job(root, shape, &job_id, plan.first_epoch, resume, merge, |epoch| {
+        let target = wenflow_index::open_for_job(&home, shape, &job_id, plan.first_epoch, resume, merge, |epoch| {
             let (docs, mentions) = runtime.block_on(delta::epoch_changes(&output, epoch)).map_err(|e| e.to_string())?;
             Ok(EpochChanges { docs, mentions })
         })

@@ -154,17 +154,7 @@ async fn claim(store: &dyn ObjectStore, root: &Location, job_id: &str) -> Result
 /// The first thing done with an output root is reading its marker: a store that refuses
 /// it says what is wrong with the location (no such bucket, credentials refused).
 fn store_error(root: &Location, e: object_store::Error) -> ConnectorError {
-    let text = e.to_string();
-    let message = if text.contains("NoSuchBucket") {
-        format!("the bucket does not exist ({text})")
-    } else if ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"].iter().any(|k| text.contains(k)) {
-        format!(
-            "the store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the AWS profile ({text})"
-        )
-    } else {
-        text
-    };
-    ConnectorError::Input { path: root.to_string(), message }
+    ConnectorError::Input { path: root.to_string(), message: crate::store::describe(&e) }
 }
 
 async fn exists(store: &dyn ObjectStore, name: &str) -> Result<bool> {

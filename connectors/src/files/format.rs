@@ -2,7 +2,6 @@
 //! ([`FORMATS`]). A new format is a module implementing [`FileFormat`] and one line in
 //! [`FORMATS`]; planning, reading, the job id and the page routing all go through them.
 
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -82,9 +81,8 @@ pub fn by_extension(path: &Path) -> Option<&'static dyn FileFormat> {
 
 /// The format a file's first bytes say, for files whose names say nothing.
 pub fn by_content(path: &Path) -> Option<&'static dyn FileFormat> {
-    let mut head = [0u8; 1024];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
-    FORMATS.iter().copied().find(|f| f.sniff(&head[..n]))
+    let head = super::input::InputFile::open(path).and_then(|f| f.range(0, 1024)).unwrap_or_default();
+    FORMATS.iter().copied().find(|f| f.sniff(&head))
 }
 
 #[cfg(test)]

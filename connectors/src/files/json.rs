@@ -10,6 +10,7 @@ use std::path::Path;
 
 use super::SourceRecord;
 use super::format::{FileFormat, Part};
+use super::input::InputFile;
 use super::options::SourceOptions;
 use super::plan::Split;
 
@@ -68,7 +69,7 @@ impl FileFormat for JsonLines {
 /// Cuts a JSONL file into byte ranges of about `split_bytes` that start on line starts.
 /// Returns `(start, end, index of the first line)`.
 pub(super) fn jsonl_ranges(path: &Path, split_bytes: u64) -> std::io::Result<Vec<(u64, u64, u64)>> {
-    let mut file = std::fs::File::open(path)?;
+    let mut file = InputFile::open(path)?;
     let mut ranges = Vec::new();
     let mut buf = vec![0u8; 1 << 20];
     let (mut start, mut start_line) = (0u64, 0u64);
@@ -99,7 +100,7 @@ pub(super) fn jsonl_ranges(path: &Path, split_bytes: u64) -> std::io::Result<Vec
 fn read_json_file(split: &Split, opts: &SourceOptions, emit: &mut dyn FnMut(SourceRecord)) {
     let source = split.path.display().to_string();
     let fail = |stage, msg: String| Err(Failure::new(source.clone(), None, stage, msg, split.pos(0)));
-    let bytes = match std::fs::read(&split.path) {
+    let bytes = match super::input::read_all(&split.path) {
         Ok(b) => b,
         Err(e) => return emit(fail(Stage::Read, format!("cannot read file: {e}"))),
     };
@@ -134,7 +135,7 @@ fn read_jsonl_range(
     emit: &mut dyn FnMut(SourceRecord),
 ) {
     let source = split.path.display().to_string();
-    let mut file = match std::fs::File::open(&split.path).and_then(|mut f| f.seek(SeekFrom::Start(start)).map(|_| f)) {
+    let mut file = match InputFile::open(&split.path).and_then(|mut f| f.seek(SeekFrom::Start(start)).map(|_| f)) {
         Ok(f) => BufReader::with_capacity(1 << 20, f).take(end - start),
         Err(e) => {
             return emit(Err(Failure::new(source, None, Stage::Read, format!("cannot read file: {e}"), split.pos(0))));
@@ -344,6 +345,7 @@ pub fn message_records(
         bytes: payload.len() as u64,
         layout: None,
         folder: None,
+        stamp: None,
     };
     let fail = |stage, msg: String| Err(Failure::new(source.to_owned(), Some(name.to_owned()), stage, msg, pos));
     let text = match std::str::from_utf8(payload) {
@@ -391,6 +393,7 @@ mod tests {
             bytes: 0,
             layout,
             folder: None,
+            stamp: None,
         }
     }
 

@@ -21,6 +21,7 @@
 //! reads ([`Split::page_file`]).
 
 pub mod format;
+mod input;
 mod json;
 mod options;
 mod pages;
@@ -31,6 +32,7 @@ mod source;
 mod text;
 
 pub use format::{FORMATS, FileFormat, Part};
+pub(crate) use input::{forget_stores, is_remote, list_objects, read_all, read_object};
 pub use json::message_records;
 pub use options::{FieldMap, SourceOptions};
 pub use plan::{Plan, Split, plan};

@@ -8,6 +8,7 @@ use wenflow_engine::{Failure, Stage};
 
 use super::SourceRecord;
 use super::format::{FileFormat, Part};
+use super::input::InputFile;
 use super::json::{Inherited, records};
 use super::options::SourceOptions;
 use super::plan::Split;
@@ -44,7 +45,7 @@ impl FileFormat for Parquet {
 /// Groups the consecutive row groups of a Parquet file into runs of about `split_bytes`
 /// (compressed). Returns `(row groups, index of the first row, bytes)`.
 fn row_group_ranges(path: &Path, split_bytes: u64) -> Result<Vec<(Vec<usize>, u64, u64)>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let file = InputFile::open(path).map_err(|e| e.to_string())?;
     let reader = SerializedFileReader::new(file).map_err(|e| e.to_string())?;
     let mut out: Vec<(Vec<usize>, u64, u64)> = Vec::new();
     let mut row = 0u64;
@@ -72,7 +73,7 @@ fn read_parquet(
 ) {
     let source = split.path.display().to_string();
     let fail = |msg: String| Err(Failure::new(source.clone(), None, Stage::Read, msg, split.pos(first_row)));
-    let reader = std::fs::File::open(&split.path)
+    let reader = InputFile::open(&split.path)
         .map_err(|e| e.to_string())
         .and_then(|f| ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string()))
         .and_then(|b| b.with_row_groups(row_groups.to_vec()).with_batch_size(4096).build().map_err(|e| e.to_string()));

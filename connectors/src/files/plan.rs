@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::format::{self, FileFormat, Part};
+use super::input;
 use super::json::JsonLines;
 use super::options::SourceOptions;
 use super::poetry::{self, PoetryFile};
@@ -35,6 +36,10 @@ pub struct Split {
     pub layout: Option<PoetryFile>,
     /// Collection implied by the file's folder, for directory inputs.
     pub folder: Option<String>,
+    /// What changes when the file does: its size and modification time (nanoseconds), or
+    /// its size and ETag for an object; `None` when it cannot be read.
+    #[serde(default)]
+    pub stamp: Option<String>,
 }
 
 /// The whole read, in order.
@@ -76,6 +81,15 @@ struct Found {
     format: &'static dyn FileFormat,
     layout: Option<PoetryFile>,
     folder: Option<String>,
+    /// Size and stamp, when listing gave them (objects).
+    listed: Option<(u64, String)>,
+}
+
+/// A local file's size and stamp.
+fn local_stamp(path: &Path) -> std::io::Result<(u64, String)> {
+    let meta = std::fs::metadata(path)?;
+    let since = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    Ok((meta.len(), format!("{}:{}", meta.len(), since.map_or(0, |d| d.as_nanos()))))
 }
 
 /// Plans reading `inputs` (files or directories).
@@ -83,6 +97,10 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
     let mut found = Vec::new();
     let mut skipped = 0u64;
     for input in inputs {
+        if input::is_remote(input) {
+            walk_objects(input, opts, &mut found, &mut skipped)?;
+            continue;
+        }
         let meta = std::fs::metadata(input)
             .map_err(|e| ConnectorError::Input { path: input.display().to_string(), message: e.to_string() })?;
         if meta.is_dir() {
@@ -93,7 +111,7 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
             // A single file is read in the format its name says; unknown names as a page
             // file when their content says so, else as JSONL.
             let format = format::by_extension(input).or_else(|| format::by_content(input)).unwrap_or(&JsonLines);
-            found.push(Found { path: input.clone(), rel, format, layout: None, folder: None });
+            found.push(Found { path: input.clone(), rel, format, layout: None, folder: None, listed: None });
         }
     }
 
@@ -101,7 +119,7 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
     let mut epoch = 1u64;
     let mut epoch_fill = 0u64;
     let mut unit = 0u64;
-    let mut push = |plan: &mut Plan, f: &Found, part: Part, bytes: u64, error: Option<String>| {
+    let mut push = |plan: &mut Plan, f: &Found, part: Part, bytes: u64, error: Option<String>, stamp: Option<&str>| {
         if epoch_fill > 0 && epoch_fill + bytes > opts.epoch_bytes {
             epoch += 1;
             epoch_fill = 0;
@@ -118,29 +136,35 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
             bytes,
             layout: f.layout.clone(),
             folder: f.folder.clone(),
+            stamp: stamp.map(str::to_owned),
         });
         unit += 1;
     };
     for f in &found {
-        let size = match std::fs::metadata(&f.path) {
-            Ok(m) => m.len(),
+        let listed = match &f.listed {
+            Some(listed) => Ok(listed.clone()),
+            None => local_stamp(&f.path),
+        };
+        let (size, stamp) = match listed {
+            Ok(listed) => listed,
             Err(e) => {
-                push(&mut plan, f, Part::default(), 0, Some(format!("cannot read file: {e}")));
+                push(&mut plan, f, Part::default(), 0, Some(format!("cannot read file: {e}")), None);
                 continue;
             }
         };
+        let stamp = Some(stamp.as_str());
         if size > opts.max_file_bytes && f.format.size_limited() {
             let error = format!("file is {size} bytes, over the limit of {} (--max-file-mb)", opts.max_file_bytes);
-            push(&mut plan, f, Part::default(), 0, Some(error));
+            push(&mut plan, f, Part::default(), 0, Some(error), stamp);
             continue;
         }
         match f.format.parts(&f.path, size, opts) {
             Ok(parts) => {
                 for (part, bytes) in parts {
-                    push(&mut plan, f, part, bytes, None);
+                    push(&mut plan, f, part, bytes, None, stamp);
                 }
             }
-            Err(error) => push(&mut plan, f, Part::default(), 0, Some(error)),
+            Err(error) => push(&mut plan, f, Part::default(), 0, Some(error), stamp),
         }
     }
     plan.last_epoch = if plan.splits.is_empty() { 0 } else { epoch };
@@ -150,14 +174,15 @@ pub fn plan(inputs: &[PathBuf], opts: &SourceOptions) -> Result<Plan> {
 
 /// Walks a directory in sorted order; applies the chinese-poetry layout when detected.
 fn walk_dir(root: &Path, opts: &SourceOptions, found: &mut Vec<Found>, skipped: &mut u64) -> Result<()> {
-    let poetry_root = poetry::detect(root);
+    let poetry_root =
+        poetry::detect(root).map(|base| base.strip_prefix(root).map(Path::to_path_buf).unwrap_or_default());
     for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
                 let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
-                found.push(Found { path, rel, format: &Text, layout: None, folder: None });
+                found.push(Found { path, rel, format: &Text, layout: None, folder: None, listed: None });
                 tracing::warn!(error = %e, "cannot list directory entry");
                 continue;
             }
@@ -167,33 +192,58 @@ fn walk_dir(root: &Path, opts: &SourceOptions, found: &mut Vec<Found>, skipped: 
         }
         let path = entry.path().to_path_buf();
         let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        let Some(format) = format::by_extension(&path).or_else(|| format::by_content(&path).filter(|f| f.pages()))
-        else {
-            *skipped += 1;
-            continue;
-        };
-        let layout = match &poetry_root {
-            // Files beside the layout (package.json, README.md) are not part of the corpus.
-            Some(base) if !path.starts_with(base) => {
-                *skipped += 1;
-                continue;
-            }
-            Some(base) => {
-                let in_layout = path.strip_prefix(base).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                match poetry::poetry_file(&in_layout, opts.include_skipped) {
-                    Some(p) => Some(p),
-                    None => {
-                        *skipped += 1;
-                        continue;
-                    }
-                }
-            }
-            None => None,
-        };
-        let folder = Path::new(&rel).parent().and_then(|p| p.to_str()).filter(|p| !p.is_empty()).map(str::to_owned);
-        found.push(Found { path, rel, format, layout, folder });
+        match classify(path, rel, poetry_root.as_deref(), opts, None) {
+            Some(f) => found.push(f),
+            None => *skipped += 1,
+        }
     }
     Ok(())
+}
+
+/// Lists the objects under an `s3://bucket/prefix` input, in key order, as a directory
+/// input of the same files would be walked.
+fn walk_objects(input: &Path, opts: &SourceOptions, found: &mut Vec<Found>, skipped: &mut u64) -> Result<()> {
+    let objects = input::list_objects(input)?;
+    let poetry_root = poetry::detect_in(objects.iter().map(|o| o.rel.as_str()));
+    for o in objects {
+        // Zero-byte keys ending in `/` are folder markers some tools write.
+        if o.rel.is_empty() || o.rel.ends_with('/') {
+            continue;
+        }
+        let stamp = format!("{}:{}", o.size, o.stamp);
+        match classify(o.path, o.rel, poetry_root.as_deref().map(Path::new), opts, Some((o.size, stamp))) {
+            Some(f) => found.push(f),
+            None => *skipped += 1,
+        }
+    }
+    Ok(())
+}
+
+/// A file of a directory input, by its path relative to the input (`rel`); `None` when it
+/// is not read (an unknown format, or beside the chinese-poetry layout's texts). A layout
+/// found at `poetry_root` (relative to the input) classifies the files under it.
+fn classify(
+    path: PathBuf,
+    rel: String,
+    poetry_root: Option<&Path>,
+    opts: &SourceOptions,
+    listed: Option<(u64, String)>,
+) -> Option<Found> {
+    let format = format::by_extension(&path).or_else(|| format::by_content(&path).filter(|f| f.pages()))?;
+    let layout = match poetry_root {
+        Some(base) => {
+            // Files beside the layout (package.json, README.md) are not part of the corpus.
+            let in_layout = if base.as_os_str().is_empty() {
+                rel.as_str()
+            } else {
+                rel.strip_prefix(base.to_str()?)?.strip_prefix('/')?
+            };
+            Some(poetry::poetry_file(in_layout, opts.include_skipped)?)
+        }
+        None => None,
+    };
+    let folder = Path::new(&rel).parent().and_then(|p| p.to_str()).filter(|p| !p.is_empty()).map(str::to_owned);
+    Some(Found { path, rel, format, layout, folder, listed })
 }
 
 #[cfg(test)]

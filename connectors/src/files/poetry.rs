@@ -27,6 +27,20 @@ pub fn detect(root: &Path) -> Option<PathBuf> {
         .find(|base| markers.iter().any(|m| base.join(m).is_dir()))
 }
 
+/// The same for a listing of relative names (`/` separated): the layout's folder relative
+/// to the listing's root (`""` for the root itself).
+pub fn detect_in<'a>(rels: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+    let markers = ["quantangshi", "yudingquantangshi", "songci"];
+    ["", "dist/", "package/dist/"]
+        .into_iter()
+        .find(|base| {
+            rels.clone().any(|rel| {
+                rel.strip_prefix(base).and_then(|r| r.split_once('/')).is_some_and(|(top, _)| markers.contains(&top))
+            })
+        })
+        .map(|base| base.trim_end_matches('/').to_owned())
+}
+
 fn pf(collection: &str, dynasty: Option<&str>) -> Option<PoetryFile> {
     Some(PoetryFile { collection: collection.to_owned(), dynasty: dynasty.map(str::to_owned) })
 }

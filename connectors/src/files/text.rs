@@ -55,7 +55,7 @@ impl FileFormat for Text {
 /// Reads a text file as one document; `doc_id` is the path relative to the input root.
 fn read_text_file(split: &Split, emit: &mut dyn FnMut(SourceRecord)) {
     let source = split.path.display().to_string();
-    let bytes = match std::fs::read(&split.path) {
+    let bytes = match super::input::read_all(&split.path) {
         Ok(b) => b,
         Err(e) => {
             return emit(Err(Failure::new(

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use differential_dataflow::{AsCollection, Hashable, VecCollection};
 use serde::{Deserialize, Serialize};
 use timely::dataflow::operators::Exchange;
+use wenflow_engine::blob;
 use wenflow_engine::memo::memo_flat_map;
 use wenflow_engine::split::split_results;
 use wenflow_engine::{Document, Epoch, Failure, LineBreaks, PageFormat, PageMethod, PageRow, PageTask, Stage};
@@ -60,10 +61,9 @@ impl OcrSettings {
 /// its name), its pages are counted, and the limits on pages and on each page's pixels
 /// are checked from the headers.
 pub fn expand_file(file: &PageTask, settings: &OcrSettings) -> Result<Vec<PageTask>> {
-    let path = std::path::Path::new(&file.path);
-    let bytes = std::fs::read(path).map_err(|e| OperatorError::decode(format!("cannot read file: {e}")))?;
+    let bytes = blob::read(&file.path).map_err(|e| OperatorError::decode(format!("cannot read file: {e}")))?;
     let (format, pages) = match sniff(&bytes) {
-        Format::Pdf => (PageFormat::Pdf, pdf::info(path, &settings.limits)?.pages),
+        Format::Pdf => (PageFormat::Pdf, pdf::info(local_pdf(&file.path)?.path(), &settings.limits)?.pages),
         f if f.is_image() => (PageFormat::Image, count_pages(&bytes, &settings.limits)?),
         _ => {
             let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -178,6 +178,11 @@ impl RestoredPages {
     }
 }
 
+/// A PDF as a local file for poppler: the file itself, or a copy of an object in a store.
+fn local_pdf(path: &str) -> Result<blob::LocalFile> {
+    blob::local_file(path).map_err(|e| OperatorError::decode(format!("cannot read file: {e}")))
+}
+
 /// One task per page of every page file; the files that cannot be read fail (stage
 /// `decode`, counted as their input's failure). Runs where the file was read: the tasks
 /// are spread by [`read_pages`].
@@ -209,9 +214,10 @@ pub fn expand_pages<'s>(
 /// Reads one page: its text layer, or OCR of its image.
 fn read_page(task: &PageTask, settings: &OcrSettings, ocr: &mut Option<OcrProcess>) -> Result<PageRow> {
     let started = Instant::now();
-    let path = std::path::Path::new(&task.path);
     let image = match task.format {
         PageFormat::Pdf => {
+            let local = local_pdf(&task.path)?;
+            let path = local.path();
             let text = pdf::page_text(path, task.page)?;
             if pdf::has_text(&text) {
                 return Ok(PageRow {
@@ -233,7 +239,7 @@ fn read_page(task: &PageTask, settings: &OcrSettings, ocr: &mut Option<OcrProces
         }
         PageFormat::Image => {
             let bytes =
-                std::fs::read(path).map_err(|e| OperatorError::decode(format!("cannot read {}: {e}", task.path)))?;
+                blob::read(&task.path).map_err(|e| OperatorError::decode(format!("cannot read {}: {e}", task.path)))?;
             decode_page(&bytes, task.page.saturating_sub(1), &settings.limits)?
         }
     };
