@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr bench-stream bench-stream-memory
+.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr bench-stream bench-stream-memory bench-s3
 
 setup:
 	@bash scripts/setup.sh
@@ -57,3 +57,8 @@ bench-stream: build
 # A long stream of constant live data: resident memory over 800 epochs of rewrites.
 bench-stream-memory: build
 	@python3 bench/stream/memory.py $(WENFLOW) 800
+
+# The full corpus ingested to moto_server on loopback (outputs, then inputs too) against
+# the same ingest to local disk: wall, RSS, bytes and requests per epoch.
+bench-s3: build
+	@$(CACHE)/venv/bin/python bench/s3/run.py $(WENFLOW) $(WENFLOW_CORPUS) 3

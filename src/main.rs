@@ -424,6 +424,12 @@ fn exit_when_a_peer_is_lost() {
 
 fn main() {
     exit_when_a_peer_is_lost();
+    // A worker that cannot go on (a store down past its retries) ends the job with one line:
+    // the dataflow cannot finish without it, and committed epochs are kept for a re-run.
+    wenflow_engine::fatal::set_handler(|message| {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    });
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WENFLOW_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,wenflow=info,wenflow_engine=info,wenflow_connectors=info,wenflow_operators=info,wenflow_queries=info")))
         .with_writer(std::io::stderr)

@@ -14,6 +14,7 @@ mod e2e {
     pub mod readers;
     pub mod resume;
     pub mod s3;
+    pub mod s3_faults;
     pub mod search;
     pub mod stream;
     pub mod support;

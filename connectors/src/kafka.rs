@@ -24,7 +24,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use wenflow_engine::source::{Change, EpochRead, Input, InputRow, PositionRow, Source};
-use wenflow_engine::{Document, Epoch, Failure, SourcePos, Stage};
+use wenflow_engine::{Document, Epoch, Failure, SourcePos, Stage, fatal};
 
 use crate::files::{SourceOptions, message_records};
 use crate::sources::{Logged, Share, StreamSource};
@@ -464,10 +464,11 @@ pub fn dead_letters<'s>(
                         break;
                     }
                     let Some((_, batch)) = stash.pop_first() else { break };
-                    let producer = producer
-                        .get_or_insert_with(|| target.producer().unwrap_or_else(|e| panic!("dead letters: {e}")));
+                    let producer = producer.get_or_insert_with(|| {
+                        target.producer().unwrap_or_else(|e| fatal::fail(format!("dead letters: {e}")))
+                    });
                     if let Err(e) = target.produce(producer, epoch, &batch) {
-                        panic!("dead letters of epoch {epoch}: {e}");
+                        fatal::fail(format!("dead letters of epoch {epoch}: {e}"));
                     }
                     tracing::debug!(epoch, records = batch.len(), topic = %target.topic, "dead letters produced");
                 }

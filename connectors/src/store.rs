@@ -159,7 +159,8 @@ impl S3Settings {
                     max_backoff: Duration::from_secs(10),
                     base: 2.0,
                 },
-                max_retries: usize::MAX,
+                // The time bounds the retries; the count only has to be large enough.
+                max_retries: (self.retry_timeout.as_secs() as usize).max(10),
                 retry_timeout: self.retry_timeout,
             })
             .with_client_options(

@@ -28,6 +28,7 @@
 pub mod blob;
 pub mod cluster;
 pub mod error;
+pub mod fatal;
 pub mod identity;
 pub mod memo;
 pub mod progress;

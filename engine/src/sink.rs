@@ -123,7 +123,7 @@ where
                 match writer.write(epoch, &rows) {
                     Ok(Some(part)) => output.session(&cap).give(CommitMsg::Part(part)),
                     Ok(None) => {}
-                    Err(e) => panic!("writing {} for epoch {epoch} failed: {e}", R::TABLE),
+                    Err(e) => crate::fatal::fail(format!("writing {} for epoch {epoch} failed: {e}", R::TABLE)),
                 }
             }
         }
@@ -171,7 +171,7 @@ pub fn commit_epochs<'s, C: EpochCommitter>(
                                 }
                             }
                             Ok(false) => {}
-                            Err(e) => panic!("committing epoch {epoch} failed: {e}"),
+                            Err(e) => crate::fatal::fail(format!("committing epoch {epoch} failed: {e}")),
                         }
                     }
                 }
@@ -181,7 +181,7 @@ pub fn commit_epochs<'s, C: EpochCommitter>(
                     if let Some(c) = committer.as_mut()
                         && let Err(e) = c.finish()
                     {
-                        panic!("finishing the run failed: {e}");
+                        crate::fatal::fail(format!("finishing the run failed: {e}"));
                     }
                 }
                 // Hold the capability at the first epoch not yet committed.

@@ -174,7 +174,9 @@ pub fn index_epochs<'s>(
                 .into_iter()
                 .map(|s| ShardWriter::open(&layout, s, &target.job_id))
                 .collect::<crate::Result<_>>()
-                .unwrap_or_else(|e| panic!("opening the index shards of worker {worker} failed: {e}"));
+                .unwrap_or_else(|e| {
+                    wenflow_engine::fatal::fail(format!("opening the index shards of worker {worker} failed: {e}"))
+                });
             if target.merge == MergeMode::AtEnd {
                 for w in &writers {
                     w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
@@ -218,7 +220,10 @@ pub fn index_epochs<'s>(
                             let Some(applied) = applied else { continue };
                             let started = std::time::Instant::now();
                             if let Err(e) = w.commit(p.epoch) {
-                                panic!("committing index shard {} for epoch {} failed: {e}", w.shard, p.epoch);
+                                wenflow_engine::fatal::fail(format!(
+                                    "committing index shard {} for epoch {} failed: {e}",
+                                    w.shard, p.epoch
+                                ));
                             }
                             let commit_ms = started.elapsed().as_millis() as u64;
                             tracing::debug!(
@@ -252,7 +257,10 @@ pub fn index_epochs<'s>(
                                 batch.mentions.iter().filter(|(m, _)| mine(&m.doc_id)).map(|(m, r)| (m, *r)).collect();
                             match w.apply(&docs, &mentions) {
                                 Ok(a) => Some(a),
-                                Err(e) => panic!("indexing epoch {epoch} into shard {} failed: {e}", w.shard),
+                                Err(e) => wenflow_engine::fatal::fail(format!(
+                                    "indexing epoch {epoch} into shard {} failed: {e}",
+                                    w.shard
+                                )),
                             }
                         })
                         .collect();
@@ -269,10 +277,10 @@ pub fn index_epochs<'s>(
                         if merge == MergeMode::AtEnd
                             && let Err(e) = w.merge_all()
                         {
-                            panic!("merging index shard {shard} failed: {e}");
+                            wenflow_engine::fatal::fail(format!("merging index shard {shard} failed: {e}"));
                         }
                         if let Err(e) = w.finish() {
-                            panic!("closing index shard {shard} failed: {e}");
+                            wenflow_engine::fatal::fail(format!("closing index shard {shard} failed: {e}"));
                         }
                         tracing::debug!(shard, merge_ms = started.elapsed().as_millis() as u64, "index shard closed");
                     }

@@ -13,6 +13,7 @@ use wenflow_connectors::kafka::DeadLetters;
 use wenflow_connectors::sources::{Logged, Share, StreamSource};
 use wenflow_connectors::store::Location;
 use wenflow_engine::cluster::ClusterConfig;
+use wenflow_engine::fatal;
 use wenflow_engine::progress::{Progress, Reporter};
 use wenflow_engine::schema::RunRow;
 use wenflow_engine::source::{self, Restored};
@@ -358,9 +359,9 @@ pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<I
             }
             Some(input) => {
                 let share = Share { worker: index, peers };
-                let mut source = input
-                    .open(share, source_opts.clone(), &logged)
-                    .unwrap_or_else(|e| panic!("worker {index}: opening the {} source: {e}", input.kind()));
+                let mut source = input.open(share, source_opts.clone(), &logged).unwrap_or_else(|e| {
+                    fatal::fail(format!("worker {index}: opening the {} source: {e}", input.kind()))
+                });
                 source::drive(worker, inputs, source.as_mut(), resume, None, &progress_w);
             }
         }
@@ -374,7 +375,9 @@ pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<I
     }
     drop(reporter);
     if !failed.is_empty() {
-        return Err(JobError::Dataflow(failed.join("; ")));
+        // The workers' own words when they failed on purpose; timely's otherwise.
+        let reasons = fatal::take_failures();
+        return Err(JobError::Dataflow(if reasons.is_empty() { failed.join("; ") } else { reasons.join("; ") }));
     }
     let elapsed = started.elapsed();
     if !is_leader {

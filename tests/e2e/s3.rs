@@ -14,7 +14,7 @@ use std::process::{Child, Command, Output, Stdio};
 use super::support::{corpus, count, python, sql_csv, wenflow};
 
 /// The tables compared, as change logs (every version with its epoch).
-const LOGS: [&str; 7] = [
+pub const LOGS: [&str; 7] = [
     "documents_log",
     "duplicates_log",
     "entities_log",
@@ -36,11 +36,17 @@ pub struct Moto {
 impl Moto {
     /// Starts `moto_server` from the venv of `make setup` and waits until it answers.
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// The same, with environment variables for moto (`INITIAL_NO_AUTH_ACTION_COUNT`).
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let server = python().with_file_name("moto_server");
         assert!(server.exists(), "{} is missing: run `make setup` (it installs moto[server])", server.display());
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
         let child = Command::new(server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -98,15 +104,22 @@ impl Moto {
         self.command(args).env(key, value).output().expect("run wenflow")
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// `wenflow ARGS` against this server through `endpoint` (a proxy of it), with test
+    /// credentials and its own cache.
+    pub fn command_via(&self, endpoint: &str, args: &[&str]) -> Command {
         let mut c = wenflow();
-        c.args(args).args(["--s3-endpoint", &self.endpoint]).env("WENFLOW_CACHE", self.cache.path());
+        c.args(args).args(["--s3-endpoint", endpoint]).env("WENFLOW_CACHE", self.cache.path());
         for (k, v) in
             [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_REGION", "us-east-1")]
         {
             c.env(k, v);
         }
         c
+    }
+
+    /// `wenflow ARGS` against this server, with test credentials and its own cache.
+    pub fn command(&self, args: &[&str]) -> Command {
+        self.command_via(&self.endpoint, args)
     }
 
     /// The one number `query` gives.
@@ -132,7 +145,7 @@ impl Drop for Moto {
     }
 }
 
-fn sorted(csv: &str) -> Vec<String> {
+pub fn sorted(csv: &str) -> Vec<String> {
     let mut rows: Vec<String> = csv.lines().map(str::to_owned).collect();
     rows.sort();
     rows
@@ -140,7 +153,7 @@ fn sorted(csv: &str) -> Vec<String> {
 
 /// Poems, ci and prose in the chinese-poetry layout, plus a JSONL file with an exact
 /// copy of a poem, a broken line and an empty record.
-fn material(dir: &Path) -> PathBuf {
+pub fn material(dir: &Path) -> PathBuf {
     let input = dir.join("input");
     for collection in ["caocaoshiji", "nalanxingde", "lunyu"] {
         let from = corpus().join("dist").join(collection);

@@ -75,6 +75,12 @@ fn bucket_store(bucket: &str) -> Result<Arc<dyn ObjectStore>> {
     Ok(store)
 }
 
+/// The object path of a key as S3 names it. Keys are taken as they are (non-ASCII
+/// included: `ObjectPath::from` would percent-encode them into another key).
+fn object_path(key: &str) -> ObjectPath {
+    ObjectPath::parse(key).unwrap_or_else(|_| ObjectPath::from(key))
+}
+
 /// Where an input path points: a local file, or a bucket and key.
 fn object_of(path: &Path) -> Option<(&str, &str)> {
     path.to_str()?.strip_prefix("s3://")?.split_once('/')
@@ -115,7 +121,7 @@ pub(crate) fn list_objects(input: &Path) -> Result<Vec<Listed>> {
         return Err(fail("not an s3:// location".into()));
     };
     let store = bucket_store(&bucket)?;
-    let listing_root = (!prefix.is_empty()).then(|| ObjectPath::from(prefix.as_str()));
+    let listing_root = (!prefix.is_empty()).then(|| object_path(&prefix));
     let mut objects: Vec<object_store::ObjectMeta> = block_on(async {
         let mut exact = Vec::new();
         if let Some(key) = &listing_root
@@ -155,7 +161,7 @@ pub(crate) fn read_object(url: &str) -> io::Result<Vec<u8>> {
     let (bucket, key) = object_of(Path::new(url))
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("not an object URL: {url}")))?;
     let store = bucket_store(bucket).map_err(io::Error::other)?;
-    let key = ObjectPath::from(key);
+    let key = object_path(key);
     let bytes = block_on(async { store.get(&key).await?.bytes().await }).map_err(io_err)?;
     Ok(bytes.to_vec())
 }
@@ -191,7 +197,7 @@ impl InputFile {
             }
             Some((bucket, key)) => {
                 let store = bucket_store(bucket).map_err(io::Error::other)?;
-                let key = ObjectPath::from(key);
+                let key = object_path(key);
                 let size = block_on(store.head(&key)).map_err(io_err)?.size;
                 let inner = Inner::Object { store, key, size, chunk: Bytes::new(), chunk_at: 0 };
                 Ok(InputFile { inner, pos: 0, len: size })
