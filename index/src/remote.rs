@@ -131,7 +131,26 @@ impl RemoteIndex {
     /// Makes the local folder `dir` of shard `shard` hold what the store's shard holds:
     /// the files its `meta.json` names (downloaded when missing) and that `meta.json`;
     /// nothing when the store has no shard yet. Returns the names the store holds.
+    ///
+    /// A writer publishing meanwhile may delete a file the `meta.json` just read names
+    /// (it went out of use a publish ago): the pull then starts again from the newer
+    /// `meta.json`, a few times.
     pub fn pull(&self, shard: &str, dir: &Path) -> Result<HashSet<String>> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.pull_once(shard, dir)? {
+                Ok(in_store) => return Ok(in_store),
+                Err(e) if attempt < 10 => {
+                    tracing::debug!(shard, attempt, error = %e, "a file went while pulling; pulling again");
+                }
+                Err(e) => return Err(self.err(&format!("pulling {shard}"), e)),
+            }
+        }
+    }
+
+    /// One pull; `Ok(Err(_))` when a file the `meta.json` names was gone.
+    fn pull_once(&self, shard: &str, dir: &Path) -> Result<std::result::Result<HashSet<String>, object_store::Error>> {
         let io = |path: &Path| {
             let path = path.display().to_string();
             move |source| IndexError::Io { path: path.clone(), source }
@@ -160,8 +179,11 @@ impl RemoteIndex {
                 continue;
             }
             let path = self.path(&format!("{shard}/{name}"));
-            let bytes = block_on(async { self.store.get(&path).await?.bytes().await })
-                .map_err(|e| self.err(&format!("downloading {shard}/{name}"), e))?;
+            let bytes = match block_on(async { self.store.get(&path).await?.bytes().await }) {
+                Ok(bytes) => bytes,
+                Err(e) if not_found(&e) => return Ok(Err(e)),
+                Err(e) => return Err(self.err(&format!("downloading {shard}/{name}"), e)),
+            };
             write_atomically(&local, &bytes).map_err(io(&local))?;
             fetched += bytes.len() as u64;
         }
@@ -185,7 +207,7 @@ impl RemoteIndex {
         if fetched > 0 {
             tracing::info!(shard, files = needed.len(), bytes = fetched, "index shard pulled from the store");
         }
-        Ok(in_store)
+        Ok(Ok(in_store))
     }
 }
 

@@ -18,6 +18,8 @@ use super::support::{python, sql_csv, wenflow};
 #[derive(Default)]
 struct ProxyState {
     up: AtomicBool,
+    /// Answer every request with 503 SlowDown, as a throttling store does.
+    throttle: AtomicBool,
     stop: AtomicBool,
     /// Bytes sent to the store so far.
     sent: AtomicU64,
@@ -25,7 +27,8 @@ struct ProxyState {
 }
 
 /// A TCP proxy of the store on its own port that can be taken down (every connection cut,
-/// new ones refused) and brought back up on the same port.
+/// new ones refused), made to throttle (every request answered `503 SlowDown`) and brought
+/// back up on the same port.
 struct Proxy {
     port: u16,
     state: Arc<ProxyState>,
@@ -52,6 +55,10 @@ impl Proxy {
                     match listener.accept() {
                         Ok((client, _)) => {
                             client.set_nonblocking(false).expect("blocking");
+                            if st.throttle.load(Ordering::SeqCst) {
+                                slow_down(client);
+                                continue;
+                            }
                             let Ok(server) = TcpStream::connect(&upstream) else { continue };
                             let mut open = st.open.lock().expect("lock");
                             open.push(client.try_clone().expect("clone"));
@@ -85,7 +92,15 @@ impl Proxy {
         self.state.up.store(false, Ordering::SeqCst);
     }
 
+    /// Accepts connections again, and answers each request with `503 SlowDown`.
+    fn throttle(&self) {
+        self.state.throttle.store(true, Ordering::SeqCst);
+        self.state.up.store(true, Ordering::SeqCst);
+    }
+
+    /// Serves again.
     fn up(&self) {
+        self.state.throttle.store(false, Ordering::SeqCst);
         self.state.up.store(true, Ordering::SeqCst);
     }
 
@@ -112,6 +127,32 @@ impl Drop for Proxy {
             let _ = t.join();
         }
     }
+}
+
+/// Answers the requests of a connection with S3's `503 SlowDown`, on a thread.
+fn slow_down(mut client: TcpStream) {
+    std::thread::spawn(move || {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code>\
+                    <Message>Please reduce your request rate.</Message></Error>";
+        let mut head = Vec::new();
+        let mut buf = [0u8; 64 << 10];
+        while let Ok(n) = client.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+            if head.windows(4).any(|w| w == b"\r\n\r\n") {
+                let answer = format!(
+                    "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = client.write_all(answer.as_bytes());
+                break;
+            }
+        }
+        let _ = client.shutdown(Shutdown::Both);
+    });
 }
 
 /// Copies `from` to `to` on a thread until either side closes; counts what goes upstream.
@@ -153,9 +194,9 @@ fn store_logs(moto: &Moto, out: &str) -> Vec<Vec<String>> {
     LOGS.iter().map(|log| moto.rows(out, &format!("SELECT * FROM {log}"))).collect()
 }
 
-/// The store goes away for three seconds in the middle of an ingest (every connection
-/// cut, new ones refused): the job retries through it and completes with every input
-/// exactly once. Then it goes away for good under a job that retries for two seconds: the
+/// The store goes away for 1.5 seconds in the middle of an ingest (every connection cut,
+/// new ones refused), then throttles for 1.5 seconds (every request answered `503
+/// SlowDown`): the job retries through both and completes with every input exactly once. Then it goes away for good under a job that retries for two seconds: the
 /// job fails with one clear line, and once the store is back a re-run resumes after the
 /// epochs that were committed and ends with the same tables.
 #[test]
@@ -172,7 +213,7 @@ fn a_store_that_goes_away_mid_job_costs_nothing() {
     assert!(run.status.success(), "reference: {}", String::from_utf8_lossy(&run.stderr));
     let expected = local_logs(&reference, input_arg, input_arg);
 
-    // A three-second outage after the first 200 kB went to the store.
+    // An outage and then throttling, after the first 200 kB went to the store.
     let out = "s3://faults/brief";
     let mut child = moto
         .command_via(
@@ -184,7 +225,9 @@ fn a_store_that_goes_away_mid_job_costs_nothing() {
         .spawn()
         .expect("spawn");
     assert!(proxy.down_after(200_000, &mut child), "the job ended before the outage");
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(Duration::from_millis(1500));
+    proxy.throttle();
+    std::thread::sleep(Duration::from_millis(1500));
     proxy.up();
     let done = child.wait_with_output().expect("wait");
     assert!(done.status.success(), "through the outage: {}", String::from_utf8_lossy(&done.stderr));
@@ -321,4 +364,67 @@ fn wrong_credentials_are_one_clear_line() {
     let allowed =
         moto.command(&job).env("AWS_ACCESS_KEY_ID", key).env("AWS_SECRET_ACCESS_KEY", secret).output().expect("run");
     assert!(allowed.status.success(), "a known user's keys: {}", String::from_utf8_lossy(&allowed.stderr));
+}
+
+/// A child process killed when dropped (when an assertion fails while it runs).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Readers of an output in the store while a job writes it see whole epochs only: every
+/// `count(*)` of `documents` taken during the job is the count after some committed epoch,
+/// and every search pulls a published state of each shard (its files are there before its
+/// `meta.json` names them), so none fails.
+#[test]
+fn readers_during_a_job_see_whole_epochs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = material(dir.path());
+    // Many small epochs: a generated JSONL file read in ranges of 10 kB.
+    super::support::generated_jsonl(&input.join("generated.jsonl"), 1500);
+    let moto = Moto::start();
+    moto.create_bucket("whole");
+    let out = "s3://whole/out";
+    let epochs = ["--epoch-mb", "0.02", "--split-mb", "0.01"];
+    let args = [&["ingest", input.to_str().expect("utf-8"), "--out", out, "-w", "2"][..], &epochs].concat();
+    let mut job = Killed(moto.command(&args).stdout(std::process::Stdio::null()).spawn().expect("spawn"));
+    let job = &mut job.0;
+    let (mut counts, mut searches) = (Vec::new(), 0);
+    while job.try_wait().expect("try_wait").is_none() {
+        let sql = moto.wenflow(&["sql", "SELECT count(*) AS n FROM documents", "--format", "csv", "--data", out]);
+        let text = String::from_utf8_lossy(&sql.stdout);
+        match text.lines().nth(1).and_then(|l| l.trim().parse::<i64>().ok()) {
+            Some(n) if sql.status.success() => counts.push(n),
+            // Before the first commit there is no table yet.
+            _ => assert!(counts.is_empty(), "a read failed mid-job: {}", String::from_utf8_lossy(&sql.stderr)),
+        }
+        let search = moto.wenflow(&["search", "明月", "--format", "json", "--index", out]);
+        let stderr = String::from_utf8_lossy(&search.stderr);
+        if search.status.success() {
+            searches += 1;
+        } else {
+            assert!(searches == 0 && stderr.contains("no index here"), "a search failed mid-job: {stderr}");
+        }
+    }
+    assert!(job.wait().expect("wait").success(), "the job failed");
+    let per_epoch = moto.rows(out, "SELECT time, sum(diff) FROM documents_log GROUP BY time");
+    let mut totals: Vec<(i64, i64)> = per_epoch
+        .iter()
+        .filter_map(|l| l.split_once(',').and_then(|(t, n)| Some((t.parse().ok()?, n.parse().ok()?))))
+        .collect();
+    totals.sort();
+    let mut whole = vec![0i64];
+    for (_, n) in &totals {
+        whole.push(whole.last().copied().unwrap_or(0) + n);
+    }
+    assert!(totals.len() > 5, "many epochs: {totals:?}");
+    let mut seen = counts.clone();
+    seen.dedup();
+    assert!(seen.len() >= 2, "reads saw the output grow: {counts:?}");
+    let partial: Vec<&i64> = counts.iter().filter(|c| !whole.contains(c)).collect();
+    assert!(partial.is_empty(), "counts between epochs {partial:?}; whole epochs give {whole:?}");
 }

@@ -270,6 +270,7 @@ async fn commit_with_retry(
     props: CommitProperties,
 ) -> wenflow_engine::Result<()> {
     let mut delay = std::time::Duration::from_millis(100);
+    let started = std::time::Instant::now();
     for attempt in 1.. {
         let result = {
             let snapshot = table.snapshot().map_err(sink_err(name))?;
@@ -284,7 +285,7 @@ async fn commit_with_retry(
             Err(e) => {
                 let err = sink_err(name)(e);
                 let retryable = matches!(err, EngineError::Sink { retryable: true, .. });
-                if !retryable || attempt >= 5 {
+                if !retryable || attempt >= 5 || started.elapsed() > super::writer::QUICK_RETRIES {
                     return Err(err);
                 }
                 tracing::warn!(table = name, attempt, error = %err, "commit failed, retrying");

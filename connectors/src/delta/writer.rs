@@ -40,6 +40,12 @@ fn sink_err(table: &str, e: ConnectorError) -> EngineError {
     EngineError::Sink { table: table.to_owned(), retryable: e.is_retryable(), message: e.to_string() }
 }
 
+/// How long a write or a commit is attempted again after a failure. The store's client
+/// already retries transient failures for `--s3-retry-s`; these attempts only cover
+/// failures that come back quickly, so a store that stays down fails the job after about
+/// that long, not five times that.
+pub(crate) const QUICK_RETRIES: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Encodes a batch as Snappy-compressed Parquet.
 pub(crate) fn encode_parquet(batch: &arrow::record_batch::RecordBatch) -> Result<Vec<u8>, ConnectorError> {
     let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
@@ -58,12 +64,13 @@ pub(crate) async fn put_with_retry(
 ) -> Result<(), ConnectorError> {
     let payload = PutPayload::from(bytes);
     let mut delay = std::time::Duration::from_millis(100);
+    let started = std::time::Instant::now();
     for attempt in 1.. {
         match store.put(path, payload.clone()).await {
             Ok(_) => return Ok(()),
             Err(e) => {
                 let e = ConnectorError::from(e);
-                if !e.is_retryable() || attempt >= 5 {
+                if !e.is_retryable() || attempt >= 5 || started.elapsed() > QUICK_RETRIES {
                     return Err(e);
                 }
                 tracing::warn!(path = %path, attempt, error = %e, "put failed, retrying");
