@@ -48,8 +48,11 @@ fn print_summary(s: ingest::IngestSummary, out: &std::path::Path, fail_on_error:
     }
     println!("  duplicates {}", rows("duplicates"));
     println!("  entities   {}", rows("entities"));
-    if let Some(dir) = &s.index {
-        match wenflow_index::ShardedSearcher::open(dir) {
+    if let Some(remote) = s.index.as_ref().and_then(|i| i.remote.as_ref()) {
+        // Each process has only its own shards in its cache; the store has them all.
+        println!("  index      published to {}", remote.url());
+    } else if let Some(index) = &s.index {
+        match wenflow_index::ShardedSearcher::open(&index.dir) {
             Ok(searcher) => println!("  index      {} documents in {} shards", searcher.num_docs(), searcher.shards()),
             Err(e) => println!("  index      unreadable: {e}"),
         }

@@ -80,16 +80,6 @@ pub enum IndexHome {
     },
 }
 
-impl IndexHome {
-    /// Where the index is, for messages.
-    pub fn describe(&self) -> String {
-        match self {
-            IndexHome::Local(out) => out.join(INDEX_DIR).display().to_string(),
-            IndexHome::Remote { remote, .. } => remote.url().to_owned(),
-        }
-    }
-}
-
 fn manifest_json(shards: usize) -> Vec<u8> {
     let m = Manifest {
         format: FORMAT,

@@ -106,8 +106,11 @@ fn derived_job_id(args: &IngestArgs, plan: &files::Plan) -> Result<String> {
         key.push_str(&format!("\ngazetteer|{}|{:016x}", g.display(), xxhash_rust::xxh3::xxh3_64(&bytes)));
     }
     for split in &plan.splits {
-        let (format, part, error, stamp) = (&split.format, &split.part, &split.error, &split.stamp);
-        key.push_str(&format!("\n{}|{}|{format}|{part:?}|{error:?}|{stamp:?}", split.path.display(), split.bytes));
+        // The stamp's last part: a local file's modification time in nanoseconds (as job ids
+        // have always had it), an object's ETag.
+        let since = split.stamp.as_deref().map_or("0", |s| s.rsplit_once(':').map_or(s, |(_, t)| t));
+        let (format, part, error) = (&split.format, &split.part, &split.error);
+        key.push_str(&format!("\n{}|{}|{format}|{part:?}|{error:?}|{since}", split.path.display(), split.bytes));
     }
     Ok(format!("ingest-{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes())))
 }
@@ -125,8 +128,8 @@ pub struct IngestSummary {
     pub totals: RunTotals,
     /// The last epoch of the plan (0: no input files).
     pub planned_epochs: u64,
-    /// The index directory, if the job builds one.
-    pub index: Option<PathBuf>,
+    /// The index, if the job builds one.
+    pub index: Option<wenflow_index::IndexLayout>,
     /// Wall time of the run.
     pub elapsed: Duration,
     /// Input bytes this process read.
@@ -390,7 +393,7 @@ pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<I
         leader: is_leader,
         totals,
         planned_epochs: plan_epochs,
-        index: index.map(|t| t.layout.dir.clone()),
+        index: index.map(|t| (*t.layout).clone()),
         elapsed,
         bytes_read: progress.bytes_read.load(Ordering::Relaxed),
     })
