@@ -30,6 +30,7 @@ pub mod cluster;
 pub mod error;
 pub mod fatal;
 pub mod identity;
+pub mod io;
 pub mod memo;
 pub mod progress;
 pub mod record;

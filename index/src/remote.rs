@@ -21,11 +21,12 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload, WriteMultipart};
+use wenflow_engine::io::block_on;
 
 use crate::error::{IndexError, Result};
 
@@ -47,30 +48,6 @@ pub struct RemoteIndex {
 impl std::fmt::Debug for RemoteIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteIndex").field("url", &self.url).finish()
-    }
-}
-
-/// The runtime store calls block on (shard writers run on dataflow workers, not on a runtime).
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("wenflow-index-store")
-            .enable_all()
-            .build()
-            .expect("an I/O runtime for the index store")
-    })
-}
-
-fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
-where
-    F::Output: Send,
-{
-    if tokio::runtime::Handle::try_current().is_ok() {
-        std::thread::scope(|s| s.spawn(|| runtime().block_on(f)).join().expect("index store thread"))
-    } else {
-        runtime().block_on(f)
     }
 }
 

@@ -122,6 +122,16 @@ impl Moto {
         self.command_via(&self.endpoint, args)
     }
 
+    /// `wenflow search QUERY --format json --limit 30 --index INDEX ARGS…`: the number of
+    /// matches and the hits, without the timing.
+    pub fn search(&self, index: &str, query: &str, args: &[&str]) -> (serde_json::Value, serde_json::Value) {
+        let search = ["search", query, "--format", "json", "--limit", "30", "--index", index];
+        let out = self.wenflow(&[&search[..], args].concat());
+        assert!(out.status.success(), "search {query} in {index}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        (v["total"].clone(), v["hits"].clone())
+    }
+
     /// The one number `query` gives.
     pub fn number(&self, data: &str, query: &str) -> i64 {
         let out = self.wenflow(&["sql", query, "--format", "csv", "--data", data]);
@@ -207,27 +217,11 @@ fn an_ingest_to_s3_equals_the_same_ingest_to_local_disk() {
     let fresh = dir.path().join("cache-of-a-reader");
     let local_index = local.to_str().expect("utf-8 path");
     for query in ["對酒當歌", "人生若只如初見", "学而时习之", "子曰", "明月"] {
-        let hits = |index: &str, cache: &Path| {
-            let out = moto.wenflow(&[
-                "search",
-                query,
-                "--format",
-                "json",
-                "--limit",
-                "20",
-                "--index",
-                index,
-                "--index-cache",
-                cache.to_str().expect("utf-8"),
-            ]);
-            assert!(out.status.success(), "search {query} in {index}: {}", String::from_utf8_lossy(&out.stderr));
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-            (v["hits"].clone(), v["total"].clone())
-        };
-        let from_store = hits(s3, &fresh);
-        assert!(from_store.1.as_u64().is_some_and(|n| n > 0), "{query}: no hits from the store");
-        assert_eq!(from_store, hits(local_index, &fresh), "search {query}: index in the store against local");
-        assert_eq!(hits(&format!("{s3}/index"), &fresh), from_store, "the index folder itself, cached");
+        let cache = ["--index-cache", fresh.to_str().expect("utf-8")];
+        let from_store = moto.search(s3, query, &cache);
+        assert!(from_store.0.as_u64().is_some_and(|n| n > 0), "{query}: no hits from the store");
+        assert_eq!(from_store, moto.search(local_index, query, &cache), "search {query}: in the store against local");
+        assert_eq!(moto.search(&format!("{s3}/index"), query, &cache), from_store, "the index folder itself");
     }
 
     let epochs = moto.number(s3, "SELECT count(DISTINCT time) FROM documents_log");
@@ -314,7 +308,8 @@ fn a_stream_to_s3_killed_between_commits_resumes_like_a_batch_ingest() {
         hits
     };
     for query in ["學而時習之", "人生若只如初見", "对酒当歌", "子曰"] {
-        let (stream, batch) = (unscored(hits(&moto, out, query)), unscored(hits(&moto, batch_index, query)));
+        let (stream, batch) =
+            (unscored(moto.search(out, query, &[]).1), unscored(moto.search(batch_index, query, &[]).1));
         assert_eq!(stream, batch, "search {query}: stream on S3 against batch");
     }
     for table in ["documents", "duplicates", "entities", "entity_counts", "failures", "clean_changes"] {
@@ -379,14 +374,6 @@ fn mixed_material(dir: &Path) -> PathBuf {
     root
 }
 
-/// `wenflow search QUERY --format json` hits (up to 20), without the timing.
-fn hits(moto: &Moto, index: &str, query: &str) -> serde_json::Value {
-    let out = moto.wenflow(&["search", query, "--format", "json", "--limit", "20", "--index", index]);
-    assert!(out.status.success(), "search {query}: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    v["hits"].clone()
-}
-
 /// An ingest that reads its inputs from S3 commits the same tables, and builds the same
 /// index, as the same ingest of the same files on disk; a stream watching the prefix
 /// follows an object removed and one rewritten, like a batch ingest of the final folder.
@@ -442,7 +429,7 @@ fn an_ingest_from_s3_equals_the_same_files_on_disk_and_a_watched_prefix_follows_
     assert!(letter.contains("春風又綠江南岸"), "GB18030 decoded: {letter}");
     for query in ["春風又綠江南岸", "明月", "床前明月光"] {
         let (s3, disk) = (from_s3.to_str().expect("utf-8"), on_disk.to_str().expect("utf-8"));
-        assert_eq!(hits(&moto, s3, query), hits(&moto, disk, query), "search {query}");
+        assert_eq!(moto.search(s3, query, &[]), moto.search(disk, query, &[]), "search {query}");
     }
 
     // A stream watching the prefix: once, then after an object removed and one rewritten.

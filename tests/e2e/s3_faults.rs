@@ -176,14 +176,6 @@ fn pump(mut from: TcpStream, mut to: TcpStream, count: Option<&Arc<ProxyState>>)
     });
 }
 
-/// Total and hits of a search (up to 30).
-fn hits(moto: &Moto, index: &str, query: &str) -> (serde_json::Value, serde_json::Value) {
-    let out = moto.wenflow(&["search", query, "--format", "json", "--limit", "30", "--index", index]);
-    assert!(out.status.success(), "search {query} in {index}: {}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    (v["total"].clone(), v["hits"].clone())
-}
-
 /// The seven change logs of a local output, with its input folder's path written as the
 /// input's URL in the store.
 fn local_logs(out: &Path, local_input: &str, url: &str) -> Vec<Vec<String>> {
@@ -258,7 +250,7 @@ fn a_store_that_goes_away_mid_job_costs_nothing() {
     // The index, whose commit of the epoch the outage cut short was replayed from the tables.
     for query in ["對酒當歌", "子曰", "人生若只如初見"] {
         let reference = reference.to_str().expect("utf-8");
-        assert_eq!(hits(&moto, out, query), hits(&moto, reference, query), "search {query}");
+        assert_eq!(moto.search(out, query, &[]), moto.search(reference, query, &[]), "search {query}");
     }
 }
 
@@ -311,10 +303,10 @@ fn two_processes_share_nothing_but_the_store() {
     let local_input = input.to_str().expect("utf-8");
     let (got, want) = (store_logs(&moto, out), local_logs(&reference, local_input, "s3://procs/in"));
     assert_eq!(got, want, "-n 2 on S3 against -w 2");
-    let from_store = hits(&moto, out, "明月");
+    let from_store = moto.search(out, "明月", &[]);
     assert!(from_store.0.as_u64().is_some_and(|n| n > 3), "{from_store:?}");
     let reference = reference.to_str().expect("utf-8");
-    assert_eq!(from_store, hits(&moto, reference, "明月"), "search hits, -n 2 on S3 against -w 2");
+    assert_eq!(from_store, moto.search(reference, "明月", &[]), "search hits, -n 2 on S3 against -w 2");
     // Each process cached only its own shard.
     for p in 0..2 {
         let write = dir.path().join(format!("machine-{p}/cache/write"));

@@ -7,8 +7,8 @@
 //! to a bucket plans into the same splits and gives the same records.
 //!
 //! Object reads go through the client [`register_s3`](crate::store::register_s3) set up
-//! (the one the Delta tables use, with its retries) and block the calling worker on a
-//! small runtime of their own.
+//! (the one the Delta tables use, with its retries) and block the calling worker on the
+//! process's I/O runtime ([`wenflow_engine::io`]).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -19,38 +19,13 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
+use wenflow_engine::io::block_on;
 
 use crate::store::Location;
 use crate::{ConnectorError, Result};
 
 /// Bytes fetched per request when an object is read sequentially.
 pub const CHUNK: u64 = 8 << 20;
-
-/// The runtime object reads block on; its own, so a worker never blocks a runtime it runs on.
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("wenflow-input")
-            .enable_all()
-            .build()
-            .expect("an I/O runtime for input objects")
-    })
-}
-
-/// Runs `f` to completion on the input runtime, from any thread (inside another runtime
-/// too).
-fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
-where
-    F::Output: Send,
-{
-    if tokio::runtime::Handle::try_current().is_ok() {
-        std::thread::scope(|s| s.spawn(|| runtime().block_on(f)).join().expect("input read thread"))
-    } else {
-        runtime().block_on(f)
-    }
-}
 
 type Stores = Mutex<HashMap<String, Arc<dyn ObjectStore>>>;
 
