@@ -41,53 +41,153 @@ pub enum Mode {
 }
 
 /// The tokenizer; see the module documentation.
+///
+/// In index mode the tokens are made one at a time in one reused [`Token`] (a text of a
+/// million characters gives two million tokens: none is allocated or kept); in query mode
+/// they are computed up front, since a lone character's unigram depends on what follows.
 #[derive(Clone, Debug, Default)]
 pub struct CjkTokenizer {
     mode: Mode,
     tokens: Vec<Token>,
+    token: Token,
 }
 
 impl CjkTokenizer {
     /// The tokenizer the index is built with.
     pub fn index() -> Self {
-        CjkTokenizer { mode: Mode::Index, tokens: Vec::new() }
+        CjkTokenizer { mode: Mode::Index, ..CjkTokenizer::default() }
     }
 
     /// The tokenizer queries are analysed with.
     pub fn query() -> Self {
-        CjkTokenizer { mode: Mode::Query, tokens: Vec::new() }
+        CjkTokenizer { mode: Mode::Query, ..CjkTokenizer::default() }
     }
 }
 
-/// The tokens of one text, computed up front.
+/// The tokens of one text.
 #[derive(Debug)]
-pub struct CjkTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
-    next: usize,
+pub enum CjkTokenStream<'a> {
+    /// Made as they are asked for (index mode).
+    Streamed(IndexTokens<'a>),
+    /// Computed up front (query mode).
+    Listed {
+        /// The tokens.
+        tokens: &'a mut Vec<Token>,
+        /// One past the current token.
+        next: usize,
+    },
 }
 
 impl Tokenizer for CjkTokenizer {
     type TokenStream<'a> = CjkTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkTokenStream<'a> {
-        self.tokens.clear();
-        tokenize(text, self.mode, &mut self.tokens);
-        CjkTokenStream { tokens: &mut self.tokens, next: 0 }
+        match self.mode {
+            Mode::Index => CjkTokenStream::Streamed(IndexTokens::new(text, &mut self.token)),
+            Mode::Query => {
+                self.tokens.clear();
+                tokenize(text, self.mode, &mut self.tokens);
+                CjkTokenStream::Listed { tokens: &mut self.tokens, next: 0 }
+            }
+        }
     }
 }
 
 impl TokenStream for CjkTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
+        match self {
+            CjkTokenStream::Streamed(s) => s.advance(),
+            CjkTokenStream::Listed { tokens, next } => {
+                *next += 1;
+                *next <= tokens.len()
+            }
+        }
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        match self {
+            CjkTokenStream::Streamed(s) => s.token,
+            CjkTokenStream::Listed { tokens, next } => &tokens[*next - 1],
+        }
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        match self {
+            CjkTokenStream::Streamed(s) => s.token,
+            CjkTokenStream::Listed { tokens, next } => &mut tokens[*next - 1],
+        }
+    }
+}
+
+/// The index-mode tokens of a text, made one at a time into one [`Token`]: the same
+/// tokens, in the same order, as [`tokenize`] in [`Mode::Index`].
+#[derive(Debug)]
+pub struct IndexTokens<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    token: &'a mut Token,
+    position: usize,
+    prev: Prev,
+    /// The unigram of the current character, given after its bigram: offsets, the folded
+    /// character, position.
+    unigram: Option<(usize, usize, char, usize)>,
+}
+
+impl<'a> IndexTokens<'a> {
+    fn new(text: &'a str, token: &'a mut Token) -> Self {
+        IndexTokens { chars: text.char_indices().peekable(), token, position: 0, prev: None, unigram: None }
+    }
+
+    fn set(&mut self, from: usize, to: usize, position: usize, length: usize) {
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = position;
+        self.token.position_length = length;
+        self.token.text.clear();
+    }
+
+    fn advance(&mut self) -> bool {
+        if let Some((from, to, c, position)) = self.unigram.take() {
+            self.set(from, to, position, 1);
+            self.token.text.push(c);
+            return true;
+        }
+        while let Some((at, c)) = self.chars.next() {
+            if is_han(c) {
+                let end = at + c.len_utf8();
+                let folded = fold_char(c);
+                let position = self.position;
+                self.position += 1;
+                match self.prev.replace((at, folded, position)) {
+                    Some((from, f, pos)) => {
+                        self.set(from, end, pos, 2);
+                        self.token.text.push(f);
+                        self.token.text.push(folded);
+                        self.unigram = Some((at, end, folded, position));
+                    }
+                    None => {
+                        self.set(at, end, position, 1);
+                        self.token.text.push(folded);
+                    }
+                }
+                return true;
+            } else if c.is_alphanumeric() {
+                self.prev = None;
+                let position = self.position;
+                self.position += 1;
+                self.set(at, at + c.len_utf8(), position, 1);
+                self.token.text.extend(c.to_lowercase());
+                while let Some(&(next_at, next)) = self.chars.peek() {
+                    if !next.is_alphanumeric() || is_han(next) {
+                        break;
+                    }
+                    self.token.text.extend(next.to_lowercase());
+                    self.token.offset_to = next_at + next.len_utf8();
+                    self.chars.next();
+                }
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -162,6 +262,44 @@ mod tests {
 
     fn owned(want: &[(&str, usize)]) -> Vec<(String, usize)> {
         want.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+    }
+
+    /// Every token of the index-mode stream, as tantivy reads them.
+    fn streamed(text: &str) -> Vec<Token> {
+        let mut tokenizer = CjkTokenizer::index();
+        let mut stream = tokenizer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().clone());
+        }
+        out
+    }
+
+    #[test]
+    fn the_streamed_index_tokens_are_the_listed_ones_on_random_and_real_text() {
+        // A small generator (xorshift) over Han (traditional, simplified, variants, an
+        // extension-B character), Latin, digits, punctuation, spaces and line breaks.
+        let alphabet: Vec<char> =
+            "床前明月光疑是地上霜舉頭望低思故鄉举头乡爲為为𠀋aZé9０ ，。\n「」-·".chars().collect();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..3000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let mut listed = Vec::new();
+            tokenize(&text, Mode::Index, &mut listed);
+            assert_eq!(streamed(&text), listed, "{text:?}");
+        }
+        let poem = "《靜夜思》李白\n床前明月光，疑是地上霜。\n舉頭望明月，低頭思故鄉。 Li Bai, 701–762";
+        let mut listed = Vec::new();
+        tokenize(poem, Mode::Index, &mut listed);
+        assert_eq!(streamed(poem), listed);
+        assert!(streamed("").is_empty());
     }
 
     #[test]
