@@ -27,7 +27,7 @@ use wenflow_engine::{Document, EntityRow, Epoch};
 
 use crate::analyzer::{ANALYZER_VERSION, CJK_ANALYZER, CjkTokenizer};
 use crate::error::{IndexError, Result};
-use crate::remote::{Published, RemoteIndex};
+use crate::remote::{META, Published, RemoteIndex};
 use crate::schema::IndexSchema;
 
 /// The index directory under an output root.
@@ -147,6 +147,11 @@ impl IndexLayout {
 
     /// An index in a store for reading: its manifest and every shard pulled into the
     /// cache's `read/` folder (only what changed since the last pull is downloaded).
+    ///
+    /// Shards publish independently, and a shard's first publish comes with its writer's
+    /// first commit: a shard the store does not hold yet reads as an empty shard at no
+    /// epoch, so a reader between the manifest and that commit sees the shards that are
+    /// there rather than an error.
     pub fn pull_for_reading(remote: &RemoteIndex, cache: &Path) -> Result<IndexLayout> {
         let manifest = remote.read_manifest(MANIFEST)?.ok_or_else(|| IndexError::Layout {
             path: remote.url().to_owned(),
@@ -154,7 +159,11 @@ impl IndexLayout {
         })?;
         let layout = IndexLayout::from_manifest(remote, &cache.join("read"), &manifest)?;
         for shard in 0..layout.shards {
-            remote.pull(&shard_name(shard), &layout.shard_dir(shard))?;
+            let dir = layout.shard_dir(shard);
+            remote.pull(&shard_name(shard), &dir)?;
+            if !dir.join(META).is_file() {
+                open_shard(&layout, shard, true)?;
+            }
         }
         Ok(layout)
     }

@@ -100,3 +100,41 @@ fn a_shard_in_a_store_survives_the_loss_of_every_cache() {
         .collect();
     assert!(cached.is_subset(&stored(&bucket)), "the reader's cache holds only what the store holds: {cached:?}");
 }
+
+/// Shards publish on their own first commit: a reader that comes after the manifest but
+/// before one shard's first commit reads that shard as empty, and the published one whole.
+#[test]
+fn a_shard_not_yet_published_reads_as_empty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bucket = dir.path().join("bucket");
+    std::fs::create_dir_all(&bucket).expect("mkdir");
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&bucket).expect("store"));
+    let remote = RemoteIndex::new(store, "file:///bucket/index");
+    let home = IndexHome::Remote { remote: remote.clone(), cache: dir.path().join("writer") };
+    let layout = IndexLayout::open_for_writing(&home, 2, true).expect("layout");
+
+    // Only the manifest: both shards read as empty.
+    let pulled = IndexLayout::pull_for_reading(&remote, &dir.path().join("reader")).expect("pull");
+    let s = ShardedSearcher::open(&pulled.dir).expect("open before any commit");
+    assert_eq!((s.shards(), s.num_docs(), s.epoch()), (2, 0, None));
+
+    // Shard 0 commits; shard 1 has not yet.
+    let mut w = ShardWriter::open(&layout, 0, "job").expect("open");
+    let docs: Vec<Document> = (0..3).map(|i| doc(i, LINES[i])).collect();
+    w.apply(&docs.iter().map(|d| (d, 1)).collect::<Vec<_>>(), &[]).expect("apply");
+    w.commit(1).expect("commit");
+    let pulled = IndexLayout::pull_for_reading(&remote, &dir.path().join("reader")).expect("pull");
+    let s = ShardedSearcher::open(&pulled.dir).expect("open with one shard published");
+    assert_eq!((s.num_docs(), s.epoch()), (3, None), "shard 1 is at no epoch yet");
+    assert_eq!(ids(&s, "明月"), ["d0"]);
+
+    // Shard 1 commits: the empty stand-in gives way to the published shard.
+    let mut w1 = ShardWriter::open(&layout, 1, "job").expect("open");
+    let more = [doc(3, LINES[3]), doc(4, LINES[4])];
+    w1.apply(&more.iter().map(|d| (d, 1)).collect::<Vec<_>>(), &[]).expect("apply");
+    w1.commit(1).expect("commit");
+    let pulled = IndexLayout::pull_for_reading(&remote, &dir.path().join("reader")).expect("pull");
+    let s = ShardedSearcher::open(&pulled.dir).expect("open");
+    assert_eq!((s.num_docs(), s.epoch()), (5, Some(1)));
+    assert_eq!(ids(&s, "明月"), ["d0", "d4"]);
+}
