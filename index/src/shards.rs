@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
+use tantivy::indexer::UserOperation;
 use tantivy::tokenizer::TokenizerManager;
 use tantivy::{Index, IndexWriter, Term};
 use wenflow_engine::{Document, EntityRow, Epoch};
@@ -37,6 +38,10 @@ const FORMAT: u32 = 1;
 
 /// Heap of each shard's writer (tantivy flushes a segment when it is full).
 pub const WRITER_HEAP_BYTES: usize = 64 << 20;
+
+/// Documents, and bytes of text, per batch handed to the writer's indexing thread.
+const ADD_BATCH_DOCS: usize = 256;
+const ADD_BATCH_BYTES: usize = 64 << 10;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 struct Manifest {
@@ -364,13 +369,26 @@ impl ShardWriter {
                 applied.deleted += 1;
             }
         }
+        // Added in batches: one message to tantivy's indexing thread per batch rather than
+        // per document (the thread checks its memory budget between batches, so a batch
+        // stays small).
+        let mut batch = Vec::with_capacity(ADD_BATCH_DOCS);
+        let mut batch_bytes = 0;
         for (doc, diff) in docs {
             if *diff > 0 {
                 let doc = doc.borrow();
                 let m = by_doc.get(doc.doc_id.as_str()).map(Vec::as_slice).unwrap_or_default();
-                self.writer.add_document(self.schema.document(doc, m.iter().copied()))?;
+                batch.push(UserOperation::Add(self.schema.document(doc, m.iter().copied())));
+                batch_bytes += doc.text.len();
                 applied.added += 1;
+                if batch.len() == ADD_BATCH_DOCS || batch_bytes >= ADD_BATCH_BYTES {
+                    self.writer.run(batch.drain(..))?;
+                    batch_bytes = 0;
+                }
             }
+        }
+        if !batch.is_empty() {
+            self.writer.run(batch)?;
         }
         Ok(applied)
     }
