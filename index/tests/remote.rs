@@ -38,13 +38,18 @@ fn ids(s: &ShardedSearcher, query: &str) -> Vec<String> {
     ids
 }
 
+/// A bucket folder under `dir`, and an index at `index/` in it, as a store's.
+fn bucket_in(dir: &Path) -> (std::path::PathBuf, RemoteIndex) {
+    let bucket = dir.join("bucket");
+    std::fs::create_dir_all(&bucket).expect("mkdir");
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&bucket).expect("store"));
+    (bucket, RemoteIndex::new(store, "file:///bucket/index"))
+}
+
 #[test]
 fn a_shard_in_a_store_survives_the_loss_of_every_cache() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let bucket = dir.path().join("bucket");
-    std::fs::create_dir_all(&bucket).expect("mkdir");
-    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&bucket).expect("store"));
-    let remote = RemoteIndex::new(store, "file:///bucket/index");
+    let (bucket, remote) = bucket_in(dir.path());
     let home = |cache: &str| IndexHome::Remote { remote: remote.clone(), cache: dir.path().join(cache) };
 
     // Epochs 1 and 2 (2 deletes d0 and rewrites d1), each published on commit.
@@ -106,10 +111,7 @@ fn a_shard_in_a_store_survives_the_loss_of_every_cache() {
 #[test]
 fn a_shard_not_yet_published_reads_as_empty() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let bucket = dir.path().join("bucket");
-    std::fs::create_dir_all(&bucket).expect("mkdir");
-    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&bucket).expect("store"));
-    let remote = RemoteIndex::new(store, "file:///bucket/index");
+    let (_, remote) = bucket_in(dir.path());
     let home = IndexHome::Remote { remote: remote.clone(), cache: dir.path().join("writer") };
     let layout = IndexLayout::open_for_writing(&home, 2, true).expect("layout");
 
