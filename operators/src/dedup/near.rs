@@ -261,6 +261,10 @@ where
         .reduce_named(
             "LshBuckets",
             move |bucket, input: &[(&DocKey, isize)], output: &mut Vec<((DocKey, DocKey), isize)>| {
+                // Most band keys belong to one document: nothing to link, nothing to allocate.
+                if input.iter().filter(|(_, n)| *n > 0).nth(1).is_none() {
+                    return;
+                }
                 let members: Vec<DocKey> = input.iter().filter(|(_, n)| *n > 0).map(|(k, _)| **k).collect();
                 let (links, capped) = bucket_links(*bucket, &members, cap);
                 if capped {
