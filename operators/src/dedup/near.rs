@@ -40,8 +40,8 @@ pub enum Verify {
     /// document's Han characters (about 3 bytes a character).
     Exact,
     /// The Jaccard similarity estimated from the two signatures (standard error up to
-    /// 0.05 at 112 permutations). The operator keeps each signature (4 bytes a
-    /// permutation), less than the text for documents over ~150 characters.
+    /// 0.05 at 112 positions). The operator keeps each signature (4 bytes a
+    /// position), less than the text for documents over ~150 characters.
     Estimate,
 }
 
