@@ -108,7 +108,7 @@ impl MinHasher {
             let v = sig[filled.iter().position(|&f| f).unwrap_or(0)];
             return Some(vec![v; k]);
         }
-        let original = sig.clone();
+        // Only empty positions are written, so a non-empty one keeps its own value.
         for i in 0..k {
             if filled[i] {
                 continue;
@@ -117,7 +117,7 @@ impl MinHasher {
             loop {
                 let j = self.probe(i, attempt, k);
                 if filled[j] {
-                    sig[i] = original[j];
+                    sig[i] = sig[j];
                     break;
                 }
                 attempt += 1;
