@@ -13,11 +13,15 @@ use crate::Usage;
 
 #[derive(Args, Debug)]
 pub struct ReportCli {
-    /// Reports to run, in order (default: all).
+    /// Reports to run, in order, each followed by its values (`why DOC_ID`). Default: every
+    /// report that takes no value.
     names: Vec<String>,
-    /// Output root written by `wenflow ingest`.
+    /// Output root written by `wenflow ingest` or `wenflow stream` (a folder or s3://bucket/prefix).
     #[arg(long, required_unless_present = "list")]
     data: Option<PathBuf>,
+    /// Read the tables as they were after this committed epoch.
+    #[arg(long, value_name = "EPOCH")]
+    as_of: Option<u64>,
     /// table, csv or json.
     #[arg(long, default_value = "table")]
     format: OutputFormat,
@@ -26,38 +30,68 @@ pub struct ReportCli {
     list: bool,
 }
 
+/// The reports and the values of each, from `why DOC_ID summary …`.
+fn chosen(names: &[String]) -> Result<Vec<(&'static Report, Vec<String>)>, Usage> {
+    if names.is_empty() {
+        return Ok(REPORTS.iter().filter(|r| r.params().is_empty()).map(|r| (r, Vec::new())).collect());
+    }
+    let mut chosen = Vec::new();
+    let mut words = names.iter();
+    while let Some(name) = words.next() {
+        let r = report(name)
+            .ok_or_else(|| Usage(format!("no report named {name:?} (wenflow report --list names them)")))?;
+        let values: Vec<String> = words.by_ref().take(r.params().len()).cloned().collect();
+        if values.len() < r.params().len() {
+            return Err(Usage(format!("report {name} needs a value: wenflow report {}", r.usage())));
+        }
+        chosen.push((r, values));
+    }
+    Ok(chosen)
+}
+
 pub fn run(a: ReportCli) -> anyhow::Result<i32> {
     if a.list {
+        let width = REPORTS.iter().map(|r| r.usage().chars().count()).max().unwrap_or(0);
         for r in REPORTS {
-            println!("{:<20} {}", r.name, r.title);
+            println!("{:<width$}  {}", r.usage(), r.title());
         }
         return Ok(0);
     }
-    let chosen: Vec<&Report> = if a.names.is_empty() {
-        REPORTS.iter().collect()
-    } else {
-        a.names
-            .iter()
-            .map(|n| {
-                report(n).ok_or_else(|| Usage(format!("no report named {n:?} (wenflow report --list names them)")))
-            })
-            .collect::<Result<_, _>>()?
-    };
+    let chosen = chosen(&a.names)?;
     let data = a.data.unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     runtime.block_on(async {
         let ctx = wenflow_queries::session();
-        wenflow_queries::register_tables(&ctx, &data).await?;
-        for (i, r) in chosen.iter().enumerate() {
-            let batches = wenflow_queries::run_sql(&ctx, r.sql).await?;
+        wenflow_queries::register_tables_as_of(&ctx, &data, a.as_of).await?;
+        // JSON of several reports is one object keyed by report name, so that it parses.
+        let several_json = a.format == OutputFormat::Json && chosen.len() > 1;
+        if several_json {
+            print!("{{");
+        }
+        for (i, (r, values)) in chosen.iter().enumerate() {
+            let batches = r.run(&ctx, values).await?;
+            if !values.is_empty() && batches.iter().all(|b| b.num_rows() == 0) {
+                let shown: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+                return Err(Usage(format!("report {}: no table has a row for {}", r.name, shown.join(", "))).into());
+            }
             let text = wenflow_queries::format_batches(&batches, a.format)?;
-            if a.format == OutputFormat::Table {
-                println!("{}== {}", if i > 0 { "\n" } else { "" }, r.title);
+            match a.format {
+                OutputFormat::Table => println!("{}== {}", if i > 0 { "\n" } else { "" }, r.title()),
+                OutputFormat::Csv if chosen.len() > 1 => println!("{}# {}", if i > 0 { "\n" } else { "" }, r.name),
+                _ => {}
             }
-            print!("{text}");
-            if !text.ends_with('\n') {
-                println!();
+            if several_json {
+                print!("{}{}:", if i > 0 { "," } else { "" }, serde_json::to_string(r.name)?);
+                print!("{}", text.trim_end());
+            } else {
+                print!("{text}");
+                if !text.ends_with('\n') {
+                    println!();
+                }
             }
+        }
+        if several_json {
+            println!("}}");
         }
         anyhow::Ok(0)
     })

@@ -12,6 +12,7 @@ mod e2e {
     pub mod ocr;
     pub mod poetry;
     pub mod readers;
+    pub mod reports;
     pub mod resume;
     pub mod s3;
     pub mod s3_faults;

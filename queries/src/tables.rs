@@ -40,6 +40,28 @@ pub async fn is_table(
 /// Registers every Delta table under `root` (a local folder or `s3://bucket/prefix`) as
 /// `<name>_log` and `<name>`. Returns the table names, sorted.
 pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<String>> {
+    Ok(register_tables_as_of(ctx, root, None).await?.names)
+}
+
+/// What [`register_tables_as_of`] registered.
+#[derive(Clone, Debug)]
+pub struct Registered {
+    /// The table names, sorted.
+    pub names: Vec<String>,
+    /// The last epoch the tables hold (0 for tables without rows).
+    pub last_epoch: u64,
+    /// The epoch the views show: `as_of`, or the last.
+    pub epoch: u64,
+}
+
+/// Registers every Delta table under `root` as it was after epoch `as_of` (the latest if
+/// `None`): `<name>_log` holds the rows of epochs up to it, `<name>` their state.
+///
+/// Reading a past epoch filters the change log on `time`, rather than loading an older
+/// Delta version: the rows of every epoch stay in the log through compaction and vacuum,
+/// while an old version's files are gone once vacuumed. An epoch after the last committed
+/// one is refused.
+pub async fn register_tables_as_of(ctx: &SessionContext, root: &Path, as_of: Option<u64>) -> Result<Registered> {
     let root = data_url(root)?;
     let shown = if root.scheme() == "file" { root.path().to_owned() } else { root.to_string() };
     let store = deltalake::logstore::store_for(&root, std::collections::HashMap::<String, String>::new())
@@ -60,6 +82,8 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
     if names.is_empty() {
         return Err(QueryError::NoTables(shown));
     }
+    let mut last_epoch = 0;
+    let mut logs = Vec::new();
     for name in &names {
         let delta_err = |source| QueryError::Delta { table: name.clone(), source };
         let url = root.join(&format!("{name}/")).map_err(|_| QueryError::NoTables(shown.clone()))?;
@@ -74,16 +98,41 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
             .filter(|n| n != "time" && n != "diff")
             .collect();
         let log = format!("{name}_log");
-        ctx.register_table(log.as_str(), provider)?;
-        let retractions = ctx.sql(&format!("SELECT count(*) FROM \"{log}\" WHERE diff < 0")).await?.collect().await?;
-        let has_retractions = retractions
-            .first()
-            .and_then(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>())
-            .is_none_or(|a| a.value(0) > 0);
+        if as_of.is_some() {
+            ctx.register_table(format!("{name}_delta").as_str(), provider)?;
+        } else {
+            ctx.register_table(log.as_str(), provider)?;
+        }
+        let source = if as_of.is_some() { format!("{name}_delta") } else { log.clone() };
+        let stats = ctx
+            .sql(&format!("SELECT count(CASE WHEN diff < 0 THEN 1 END), max(time) FROM \"{source}\""))
+            .await?
+            .collect()
+            .await?;
+        let value = |column: usize| {
+            stats
+                .first()
+                .and_then(|b| b.column(column).as_any().downcast_ref::<arrow::array::Int64Array>())
+                .filter(|a| arrow::array::Array::is_valid(*a, 0))
+                .map(|a| a.value(0))
+        };
+        last_epoch = last_epoch.max(value(1).unwrap_or(0).max(0) as u64);
+        logs.push((name.clone(), log, columns, value(0).is_none_or(|n| n > 0)));
+    }
+    if let Some(epoch) = as_of
+        && (epoch == 0 || epoch > last_epoch)
+    {
+        return Err(QueryError::Invalid(format!("--as-of {epoch}: the tables hold epochs 1 to {last_epoch}")));
+    }
+    for (name, log, columns, has_retractions) in logs {
+        if let Some(epoch) = as_of {
+            let view = ctx.sql(&format!("SELECT * FROM \"{name}_delta\" WHERE time <= {epoch}")).await?.into_view();
+            ctx.register_table(log.as_str(), view)?;
+        }
         let view = ctx.sql(&state_view_sql(&log, &columns, has_retractions)).await?.into_view();
         ctx.register_table(name.as_str(), view)?;
     }
-    Ok(names)
+    Ok(Registered { names, last_epoch, epoch: as_of.unwrap_or(last_epoch) })
 }
 
 /// Runs `sql` over one open Delta table's change log, registered as `<name>_log` (a job
@@ -108,5 +157,16 @@ pub async fn query_output(data: &Path, sql: &str, format: crate::OutputFormat) -
 
 /// Runs one SQL statement and collects its result.
 pub async fn run_sql(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
-    Ok(ctx.sql(sql).await?.collect().await?)
+    collect(ctx.sql(sql).await?).await
+}
+
+/// Collects a result; one without rows is one empty batch of its schema, so that it prints
+/// its column names.
+pub(crate) async fn collect(frame: datafusion::dataframe::DataFrame) -> Result<Vec<RecordBatch>> {
+    let schema = frame.schema().inner().clone();
+    let batches = frame.collect().await?;
+    if batches.iter().all(|b| b.num_rows() == 0) {
+        return Ok(vec![RecordBatch::new_empty(schema)]);
+    }
+    Ok(batches)
 }

@@ -84,8 +84,8 @@ fn search_finds_a_poem_by_a_line_with_filters_and_snippets() {
     let report = wenflow().args(["report", "--data", data]).output().expect("report");
     assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
     let report = String::from_utf8_lossy(&report.stdout);
-    for r in wenflow_queries::reports::REPORTS {
-        assert!(report.contains(&format!("== {}", r.title)), "{report}");
+    for r in wenflow_queries::reports::REPORTS.iter().filter(|r| r.params().is_empty()) {
+        assert!(report.contains(&format!("== {}", r.title())), "{report}");
     }
 
     assert_eq!(first(&out, &["舉頭望明月"]), "p-jys");
