@@ -6,7 +6,7 @@ export WENFLOW_CORPUS ?= $(CACHE)/corpus/chinese-poetry
 WENFLOW = $(CARGO_TARGET_DIR)/release/wenflow
 DEMO_OUT ?= $(CACHE)/demo-out
 
-.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr bench-stream bench-stream-memory bench-s3
+.PHONY: setup build demo test bench bench-dedup bench-search bench-ocr bench-stream bench-stream-memory bench-s3 bench-reports
 
 setup:
 	@bash scripts/setup.sh
@@ -62,3 +62,9 @@ bench-stream-memory: build
 # the same ingest to local disk: wall, RSS, bytes and requests per epoch.
 bench-s3: build
 	@$(CACHE)/venv/bin/python bench/s3/run.py $(WENFLOW) $(WENFLOW_CORPUS) 3
+
+# The named reports through `wenflow report` (cold) and Flight SQL (warm) against DuckDB on
+# the same Parquet files, and the web page's search latency, on the demo's output.
+bench-reports: build
+	@[ -d $(DEMO_OUT)/documents ] || $(WENFLOW) ingest $(WENFLOW_CORPUS) --out $(DEMO_OUT) -w 2
+	@$(CACHE)/venv/bin/python bench/reports/run.py $(WENFLOW) $(DEMO_OUT) 3

@@ -2,10 +2,11 @@
 # Installs what wenflow needs on a Debian machine, idempotently:
 #   - Debian packages for the build (C toolchain, cmake, clang for bindgen, protoc), and
 #     for OCR: Tesseract 5 with its traditional and simplified Chinese models (horizontal
-#     and vertical) and English, poppler for PDFs, and the CJK fonts the ground-truth pages
-#     are rendered with;
+#     and vertical) and English, poppler for PDFs, the CJK fonts the ground-truth pages
+#     are rendered with, and Chromium for the web page's tests;
 #   - a Python venv with the stock readers the tests compare against (deltalake, duckdb),
-#     and Pillow and reportlab for rendering the OCR ground truth;
+#     the ADBC Flight SQL driver, Playwright (it drives Debian's Chromium; it downloads no
+#     browser), and Pillow and reportlab for rendering the OCR ground truth;
 #   - the sample corpus, chinese-poetry 2.0.1 from npm (MIT), unpacked into the cache.
 # Everything lands under $WENFLOW_CACHE (default ~/.cache/wenflow), outside the repository.
 set -euo pipefail
@@ -17,7 +18,7 @@ need_apt=()
 for pkg in build-essential cmake clang libclang-dev pkg-config protobuf-compiler python3-venv time libssl-dev zlib1g-dev \
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-tra \
     tesseract-ocr-chi-tra-vert tesseract-ocr-chi-sim tesseract-ocr-chi-sim-vert poppler-utils \
-    fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai; do
+    fonts-noto-cjk fonts-arphic-uming fonts-arphic-ukai chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -30,11 +31,12 @@ fi
 VENV="$CACHE/venv"
 # moto_server is the S3-compatible server the object-storage tests start on 127.0.0.1 (5.2
 # and later implement the conditional PUT that Delta commits use).
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import deltalake, duckdb, PIL, reportlab, moto.server' 2>/dev/null \
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import deltalake, duckdb, PIL, reportlab, moto.server, adbc_driver_flightsql.dbapi, playwright.sync_api' 2>/dev/null \
    || ! "$VENV/bin/python" -c 'import moto, sys; sys.exit(tuple(map(int, moto.__version__.split(".")[:2])) < (5, 2))'; then
-  echo "setup: creating the Python venv with deltalake, duckdb, Pillow, reportlab and moto[server]"
+  echo "setup: creating the Python venv with deltalake, duckdb, the ADBC Flight SQL driver, Playwright, Pillow, reportlab and moto[server]"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'deltalake>=1.1' 'duckdb>=1.1' 'pyarrow>=17' 'Pillow>=10' 'reportlab>=4' 'moto[server]>=5.2'
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'deltalake>=1.1' 'duckdb>=1.1' 'pyarrow>=17' 'Pillow>=10' 'reportlab>=4' 'moto[server]>=5.2' \
+    'adbc-driver-flightsql>=1.3' 'adbc-driver-manager>=1.3' 'playwright>=1.45'
 fi
 
 CORPUS="$CACHE/corpus"

@@ -65,6 +65,8 @@ enum Command {
     Entities(EntitiesCli),
     /// Search the full-text index under --index (BM25 over all shards, filters, highlighted snippets).
     Search(search::SearchCli),
+    /// Serve the output under --data: Arrow Flight SQL for SQL clients and BI tools, and a web page for searching and reading the corpus; follows a running job's new epochs.
+    Serve(ServeCli),
     /// Internal: the OCR child process a worker starts (one Tesseract engine, pages on stdin).
     #[command(hide = true)]
     OcrWorker,
@@ -388,6 +390,25 @@ struct FieldArgs {
 }
 
 #[derive(Args, Debug)]
+struct ServeCli {
+    /// Output root written by `wenflow ingest` or `wenflow stream` (a folder or s3://bucket/prefix).
+    #[arg(long)]
+    data: String,
+    /// Address of the Arrow Flight SQL service ("none" to leave it out).
+    #[arg(long, default_value = "127.0.0.1:32010")]
+    flight_addr: String,
+    /// Address of the web page and its JSON API ("none" to leave it out).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    http_addr: String,
+    /// How often the output is checked for new epochs, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    refresh_ms: u64,
+    /// Local cache of an index in an object store. Default: ~/.cache/wenflow/index/<hash of the URL>.
+    #[arg(long, value_name = "DIR")]
+    index_cache: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct SqlCli {
     /// The SQL statement.
     sql: String,
@@ -469,6 +490,7 @@ fn main() {
         Command::Report(a) => report::run(a),
         Command::Entities(a) => entities(a),
         Command::Search(a) => search::run(a),
+        Command::Serve(a) => serve(a),
         Command::OcrWorker => ocr_worker(),
     };
     let code = match result {
@@ -505,6 +527,7 @@ fn is_usage(e: &anyhow::Error) -> bool {
         c.is::<Usage>()
             || c.downcast_ref::<wenflow_queries::QueryError>().is_some_and(wenflow_queries::QueryError::is_usage)
             || c.downcast_ref::<wenflow_index::IndexError>().is_some_and(wenflow_index::IndexError::is_usage)
+            || c.downcast_ref::<wenflow_serve::ServeError>().is_some_and(wenflow_serve::ServeError::is_usage)
     })
 }
 
@@ -622,6 +645,31 @@ fn sql(a: SqlCli) -> anyhow::Result<i32> {
     if !text.ends_with('\n') {
         println!();
     }
+    Ok(0)
+}
+
+fn serve(a: ServeCli) -> anyhow::Result<i32> {
+    let address = |option: &str, value: &str| -> anyhow::Result<Option<std::net::SocketAddr>> {
+        if value == "none" {
+            return Ok(None);
+        }
+        value
+            .parse()
+            .map(Some)
+            .map_err(|_| Usage(format!("--{option} {value:?}: an address like 127.0.0.1:8080, or none")).into())
+    };
+    let options = wenflow_serve::ServeOptions {
+        flight_addr: address("flight-addr", &a.flight_addr)?,
+        http_addr: address("http-addr", &a.http_addr)?,
+        data: a.data,
+        index_cache: a.index_cache,
+        refresh: std::time::Duration::from_millis(a.refresh_ms.max(50)),
+    };
+    if options.flight_addr.is_none() && options.http_addr.is_none() {
+        return Err(Usage("nothing to serve: --flight-addr and --http-addr are both none".into()).into());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(wenflow_serve::serve(options))?;
     Ok(0)
 }
 

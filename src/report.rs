@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use arrow::array::AsArray;
 use arrow::datatypes::Int64Type;
 use clap::Args;
@@ -28,6 +29,9 @@ pub struct ReportCli {
     /// List the reports and what each shows.
     #[arg(long)]
     list: bool,
+    /// Write every report that takes no value, with its plots, to FILE: one self-contained HTML page for sharing.
+    #[arg(long, value_name = "FILE", conflicts_with = "names")]
+    html: Option<PathBuf>,
 }
 
 /// The reports and the values of each, from `why DOC_ID summary …`.
@@ -60,6 +64,12 @@ pub fn run(a: ReportCli) -> anyhow::Result<i32> {
     let chosen = chosen(&a.names)?;
     let data = a.data.unwrap_or_default();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    if let Some(file) = &a.html {
+        let page = runtime.block_on(wenflow_serve::saved_reports(&data.to_string_lossy(), a.as_of))?;
+        std::fs::write(file, page).with_context(|| format!("writing {}", file.display()))?;
+        println!("wrote {} ({} reports)", file.display(), REPORTS.iter().filter(|r| r.params().is_empty()).count());
+        return Ok(0);
+    }
     runtime.block_on(async {
         let ctx = wenflow_queries::session();
         wenflow_queries::register_tables_as_of(&ctx, &data, a.as_of).await?;

@@ -5,8 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use wenflow_connectors::store::Location;
-use wenflow_index::{Filters, INDEX_DIR, IndexLayout, RemoteIndex, SearchRequest, ShardedSearcher, parse_years};
+use wenflow_index::{Filters, SearchRequest, parse_years};
 
 #[derive(Args, Debug)]
 pub struct SearchCli {
@@ -41,32 +40,12 @@ pub struct SearchCli {
     format: String,
 }
 
-/// The searcher of a local index, or of one in a store pulled into its cache.
-fn open(a: &SearchCli) -> anyhow::Result<ShardedSearcher> {
-    let location = Location::parse(&a.index).map_err(|e| crate::Usage(e.to_string()))?;
-    let Location::S3 { bucket, prefix } = &location else {
-        return Ok(ShardedSearcher::open(std::path::Path::new(&a.index))?);
-    };
-    // The output root, or its `index` folder.
-    let root = match prefix.rsplit_once('/').map_or(("", prefix.as_str()), |(p, last)| (p, last)) {
-        (parent, INDEX_DIR) => {
-            let parent = Location::S3 { bucket: bucket.clone(), prefix: parent.to_owned() };
-            let probe = RemoteIndex::new(parent.store()?, format!("{parent}/{INDEX_DIR}"));
-            if probe.exists()? { parent } else { location.clone() }
-        }
-        _ => location.clone(),
-    };
-    let url = format!("{root}/{INDEX_DIR}");
-    let cache = a.index_cache.clone().unwrap_or_else(|| wenflow_index::remote::default_cache(&url));
-    let layout = IndexLayout::pull_for_reading(&RemoteIndex::new(root.store()?, url), &cache)?;
-    Ok(ShardedSearcher::open(&layout.dir)?)
-}
-
 pub fn run(a: SearchCli) -> anyhow::Result<i32> {
     if !matches!(a.format.as_str(), "table" | "json") {
         return Err(crate::Usage(format!("unknown format {:?} (table or json)", a.format)).into());
     }
-    let searcher = open(&a).with_context(|| format!("opening the index {}", a.index))?;
+    let searcher = wenflow_serve::open_index(&a.index, a.index_cache.clone())
+        .with_context(|| format!("opening the index {}", a.index))?;
     let years = a.year.as_deref().map(parse_years).transpose()?;
     let request = SearchRequest {
         filters: Filters {
@@ -78,29 +57,13 @@ pub fn run(a: SearchCli) -> anyhow::Result<i32> {
         },
         ..SearchRequest::new(a.query.clone(), a.limit)
     };
+    if a.format == "json" {
+        println!("{}", serde_json::to_string_pretty(&wenflow_serve::search_json(&searcher, &request)?)?);
+        return Ok(0);
+    }
     let started = Instant::now();
     let results = searcher.search(&request)?;
     let took_ms = started.elapsed().as_secs_f64() * 1e3;
-    if a.format == "json" {
-        let hits: Vec<serde_json::Value> = results
-            .hits
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                serde_json::json!({
-                    "rank": i + 1, "doc_id": h.doc_id, "score": h.score, "title": h.title, "author": h.author,
-                    "collection": h.collection, "dynasty": h.dynasty, "snippet": h.snippet.text,
-                    "highlights": h.snippet.highlights, "shard": h.shard,
-                })
-            })
-            .collect();
-        let out = serde_json::json!({
-            "query": a.query, "total": results.total, "took_ms": took_ms, "shards": searcher.shards(),
-            "documents": searcher.num_docs(), "epoch": searcher.epoch(), "hits": hits,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(0);
-    }
     println!(
         "{} matches in {took_ms:.1} ms ({} documents in {} shards)",
         results.total,

@@ -17,6 +17,7 @@ mod e2e {
     pub mod s3;
     pub mod s3_faults;
     pub mod search;
+    pub mod serve;
     pub mod stream;
     pub mod support;
 }

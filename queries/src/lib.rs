@@ -40,7 +40,8 @@ mod tables;
 pub use error::{QueryError, Result};
 pub use format::{OutputFormat, format_batches};
 pub use tables::{
-    Registered, data_url, is_table, query_log, query_output, register_tables, register_tables_as_of, run_sql, session,
+    Registered, Tables, data_url, is_table, query_log, query_output, register_tables, register_tables_as_of, run_sql,
+    session,
 };
 
 #[cfg(test)]

@@ -43,96 +43,177 @@ pub async fn register_tables(ctx: &SessionContext, root: &Path) -> Result<Vec<St
     Ok(register_tables_as_of(ctx, root, None).await?.names)
 }
 
-/// What [`register_tables_as_of`] registered.
+/// What [`Tables::register`] registered.
 #[derive(Clone, Debug)]
 pub struct Registered {
     /// The table names, sorted.
     pub names: Vec<String>,
-    /// The last epoch the tables hold (0 for tables without rows).
+    /// The last epoch every table of the job has committed (for output without a job
+    /// marker, the last epoch of any row; 0 for tables without rows).
     pub last_epoch: u64,
     /// The epoch the views show: `as_of`, or the last.
     pub epoch: u64,
 }
 
-/// Registers every Delta table under `root` as it was after epoch `as_of` (the latest if
-/// `None`): `<name>_log` holds the rows of epochs up to it, `<name>` their state.
-///
-/// Reading a past epoch filters the change log on `time`, rather than loading an older
-/// Delta version: the rows of every epoch stay in the log through compaction and vacuum,
-/// while an old version's files are gone once vacuumed. An epoch after the last committed
-/// one is refused.
+/// Registers every Delta table under `root` as it was after epoch `as_of` (the latest
+/// committed epoch if `None`); see [`Tables::register`].
 pub async fn register_tables_as_of(ctx: &SessionContext, root: &Path, as_of: Option<u64>) -> Result<Registered> {
-    let root = data_url(root)?;
-    let shown = if root.scheme() == "file" { root.path().to_owned() } else { root.to_string() };
-    let store = deltalake::logstore::store_for(&root, std::collections::HashMap::<String, String>::new())
-        .map_err(|source| QueryError::Delta { table: shown.clone(), source })?;
-    let listing =
-        store.list_with_delimiter(None).await.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
-    let mut names = Vec::new();
-    for dir in listing.common_prefixes {
-        let found =
-            is_table(store.as_ref(), &dir).await.map_err(|e| QueryError::Store { root: shown.clone(), source: e })?;
-        if let Some(name) = dir.filename()
-            && found
+    Tables::open(root).await?.register(ctx, as_of).await
+}
+
+/// The marker naming the job that writes an output root.
+const JOB_MARKER: &str = "_wenflow_job";
+
+/// The Delta tables under an output root, open, for reading and re-reading as a job
+/// commits more epochs.
+pub struct Tables {
+    shown: String,
+    /// The job writing the root, from its marker.
+    job: Option<String>,
+    /// The tables by name, sorted.
+    tables: Vec<(String, deltalake::DeltaTable)>,
+}
+
+impl std::fmt::Debug for Tables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tables").field("root", &self.shown).field("job", &self.job).finish_non_exhaustive()
+    }
+}
+
+impl Tables {
+    /// Opens every Delta table under `root` (a local folder or `s3://bucket/prefix`).
+    pub async fn open(root: &Path) -> Result<Tables> {
+        let root = data_url(root)?;
+        let shown = if root.scheme() == "file" { root.path().to_owned() } else { root.to_string() };
+        let store = deltalake::logstore::store_for(&root, std::collections::HashMap::<String, String>::new())
+            .map_err(|source| QueryError::Delta { table: shown.clone(), source })?;
+        let store_err = |e| QueryError::Store { root: shown.clone(), source: e };
+        let listing = store.list_with_delimiter(None).await.map_err(store_err)?;
+        let mut names = Vec::new();
+        for dir in listing.common_prefixes {
+            let found = is_table(store.as_ref(), &dir).await.map_err(store_err)?;
+            if let Some(name) = dir.filename()
+                && found
+            {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        if names.is_empty() {
+            return Err(QueryError::NoTables(shown));
+        }
+        let job = match object_store::ObjectStoreExt::get(store.as_ref(), &object_store::path::Path::from(JOB_MARKER))
+            .await
         {
-            names.push(name.to_owned());
-        }
-    }
-    names.sort();
-    if names.is_empty() {
-        return Err(QueryError::NoTables(shown));
-    }
-    let mut last_epoch = 0;
-    let mut logs = Vec::new();
-    for name in &names {
-        let delta_err = |source| QueryError::Delta { table: name.clone(), source };
-        let url = root.join(&format!("{name}/")).map_err(|_| QueryError::NoTables(shown.clone()))?;
-        let table = deltalake::open_table(url).await.map_err(delta_err)?;
-        table.update_datafusion_session(&ctx.state()).map_err(delta_err)?;
-        let provider = table.table_provider().await?;
-        let columns: Vec<String> = provider
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .filter(|n| n != "time" && n != "diff")
-            .collect();
-        let log = format!("{name}_log");
-        if as_of.is_some() {
-            ctx.register_table(format!("{name}_delta").as_str(), provider)?;
-        } else {
-            ctx.register_table(log.as_str(), provider)?;
-        }
-        let source = if as_of.is_some() { format!("{name}_delta") } else { log.clone() };
-        let stats = ctx
-            .sql(&format!("SELECT count(CASE WHEN diff < 0 THEN 1 END), max(time) FROM \"{source}\""))
-            .await?
-            .collect()
-            .await?;
-        let value = |column: usize| {
-            stats
-                .first()
-                .and_then(|b| b.column(column).as_any().downcast_ref::<arrow::array::Int64Array>())
-                .filter(|a| arrow::array::Array::is_valid(*a, 0))
-                .map(|a| a.value(0))
+            Ok(found) => Some(String::from_utf8_lossy(&found.bytes().await.map_err(store_err)?).trim().to_owned()),
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(e) => return Err(store_err(e)),
         };
-        last_epoch = last_epoch.max(value(1).unwrap_or(0).max(0) as u64);
-        logs.push((name.clone(), log, columns, value(0).is_none_or(|n| n > 0)));
-    }
-    if let Some(epoch) = as_of
-        && (epoch == 0 || epoch > last_epoch)
-    {
-        return Err(QueryError::Invalid(format!("--as-of {epoch}: the tables hold epochs 1 to {last_epoch}")));
-    }
-    for (name, log, columns, has_retractions) in logs {
-        if let Some(epoch) = as_of {
-            let view = ctx.sql(&format!("SELECT * FROM \"{name}_delta\" WHERE time <= {epoch}")).await?.into_view();
-            ctx.register_table(log.as_str(), view)?;
+        let mut tables = Vec::new();
+        for name in names {
+            let url = root.join(&format!("{name}/")).map_err(|_| QueryError::NoTables(shown.clone()))?;
+            let table =
+                deltalake::open_table(url).await.map_err(|source| QueryError::Delta { table: name.clone(), source })?;
+            tables.push((name, table));
         }
-        let view = ctx.sql(&state_view_sql(&log, &columns, has_retractions)).await?.into_view();
-        ctx.register_table(name.as_str(), view)?;
+        Ok(Tables { shown, job, tables })
     }
-    Ok(Registered { names, last_epoch, epoch: as_of.unwrap_or(last_epoch) })
+
+    /// Reads the commits made since the tables were opened or last updated. Returns whether
+    /// any table moved.
+    pub async fn update(&mut self) -> Result<bool> {
+        let mut moved = false;
+        for (name, table) in &mut self.tables {
+            let before = table.version();
+            table.update_incremental(None).await.map_err(|source| QueryError::Delta { table: name.clone(), source })?;
+            moved |= table.version() != before;
+        }
+        Ok(moved)
+    }
+
+    /// The last epoch every data table has committed for the job that writes the root (the
+    /// Delta `txn` version of its job id), or `None` without a job marker. The tables of an
+    /// epoch commit one after another; until the last has, the epoch is not whole.
+    pub async fn committed_epoch(&self) -> Result<Option<u64>> {
+        let Some(job) = &self.job else {
+            return Ok(None);
+        };
+        let data: Vec<&str> = wenflow_engine::schema::data_tables().map(|t| t.name).collect();
+        let mut committed: Option<u64> = None;
+        for (name, table) in self.tables.iter().filter(|(n, _)| data.contains(&n.as_str())) {
+            let delta_err = |source| QueryError::Delta { table: name.clone(), source };
+            let version = table
+                .snapshot()
+                .map_err(delta_err)?
+                .transaction_version(table.log_store().as_ref(), job)
+                .await
+                .map_err(delta_err)?;
+            let epoch = version.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+            committed = Some(committed.map_or(epoch, |c| c.min(epoch)));
+        }
+        Ok(committed)
+    }
+
+    /// Registers every table in `ctx` as it was after epoch `as_of` (the last committed
+    /// epoch if `None`): `<name>_log` holds the rows of epochs up to it, `<name>` their state.
+    ///
+    /// Without `as_of`, rows of an epoch that some table has not committed yet (a job
+    /// committing as this reads) are left out, so that a reader sees whole epochs.
+    ///
+    /// Reading a past epoch filters the change log on `time`, rather than loading an older
+    /// Delta version: the rows of every epoch stay in the log through compaction and vacuum,
+    /// while an old version's files are gone once vacuumed. An epoch after the last committed
+    /// one is refused.
+    pub async fn register(&self, ctx: &SessionContext, as_of: Option<u64>) -> Result<Registered> {
+        let mut max_time = 0;
+        let mut logs = Vec::new();
+        for (name, table) in &self.tables {
+            table
+                .update_datafusion_session(&ctx.state())
+                .map_err(|source| QueryError::Delta { table: name.clone(), source })?;
+            let provider = table.table_provider().await?;
+            let columns: Vec<String> = provider
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|n| n != "time" && n != "diff")
+                .collect();
+            let raw = format!("{name}_delta");
+            ctx.register_table(raw.as_str(), provider)?;
+            let stats = ctx
+                .sql(&format!("SELECT count(CASE WHEN diff < 0 THEN 1 END), max(time) FROM \"{raw}\""))
+                .await?
+                .collect()
+                .await?;
+            let value = |column: usize| {
+                stats
+                    .first()
+                    .and_then(|b| b.column(column).as_any().downcast_ref::<arrow::array::Int64Array>())
+                    .filter(|a| arrow::array::Array::is_valid(*a, 0))
+                    .map(|a| a.value(0))
+            };
+            max_time = max_time.max(value(1).unwrap_or(0).max(0) as u64);
+            logs.push((name.clone(), raw, columns, value(0).is_none_or(|n| n > 0)));
+        }
+        let last_epoch = self.committed_epoch().await?.unwrap_or(max_time);
+        if let Some(epoch) = as_of
+            && (epoch == 0 || epoch > last_epoch)
+        {
+            return Err(QueryError::Invalid(format!("--as-of {epoch}: the tables hold epochs 1 to {last_epoch}")));
+        }
+        let upto = as_of.or((max_time > last_epoch).then_some(last_epoch));
+        for (name, raw, columns, has_retractions) in logs {
+            let log = format!("{name}_log");
+            let filter = upto.map(|e| format!(" WHERE time <= {e}")).unwrap_or_default();
+            let view = ctx.sql(&format!("SELECT * FROM \"{raw}\"{filter}")).await?.into_view();
+            ctx.register_table(log.as_str(), view)?;
+            let view = ctx.sql(&state_view_sql(&log, &columns, has_retractions)).await?.into_view();
+            ctx.register_table(name.as_str(), view)?;
+        }
+        let names = self.tables.iter().map(|(n, _)| n.clone()).collect();
+        Ok(Registered { names, last_epoch, epoch: upto.unwrap_or(last_epoch) })
+    }
 }
 
 /// Runs `sql` over one open Delta table's change log, registered as `<name>_log` (a job

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""The named reports on the full corpus through `wenflow report`, through Flight SQL (the
+ADBC driver against `wenflow serve`) and through DuckDB on the same Parquet files, side by
+side in one run, and the web page's search latency (make bench-reports).
+
+    python bench/reports/run.py WENFLOW OUT [RUNS]
+
+OUT is the output of `wenflow ingest` of the corpus (make demo leaves one). DuckDB reads
+each table's current Parquet files (the Delta table's file list, from the deltalake
+package), as views with the same names and the same state rule, and runs each report's SQL
+text unchanged; its rows are checked against wenflow's.
+
+  cold: a new process per report. `wenflow report NAME` (open the tables, plan, run, print)
+        against a Python process that connects DuckDB, creates the views and runs the
+        query (timed from connect to rows, without the interpreter's start and import).
+  warm: the same query again in a running session, median of RUNS. Flight SQL: one
+        connection to `wenflow serve`, the time from execute to fetched rows. DuckDB: one
+        connection, the views made once.
+
+The page: GET /api/search for 60 spans of the corpus and /api/doc for their first hits,
+over HTTP on loopback (median and p95).
+"""
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+WENFLOW = os.path.realpath(sys.argv[1])
+OUT = Path(sys.argv[2]).resolve()
+RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+REPORTS_DIR = Path(__file__).resolve().parents[2] / "queries" / "reports"
+
+import adbc_driver_flightsql.dbapi as flight_sql  # noqa: E402
+import deltalake  # noqa: E402
+import duckdb  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def reports():
+    """The reports that take no value, in `wenflow report --list` order."""
+    listed = subprocess.run([WENFLOW, "report", "--list"], capture_output=True, text=True, check=True).stdout
+    names = [line.split()[0] for line in listed.splitlines() if line.strip() and len(line.split()[0].split()) == 1]
+    out = []
+    for name in names:
+        sql = (REPORTS_DIR / f"{name}.sql").read_text(encoding="utf-8")
+        if "-- param:" in sql:
+            continue
+        out.append((name, sql))
+    return out
+
+
+def duckdb_views(con):
+    for table in sorted(p.name for p in OUT.iterdir() if (p / "_delta_log").is_dir()):
+        files = deltalake.DeltaTable(str(OUT / table)).file_uris()
+        if not files:
+            continue
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        con.execute(f"CREATE VIEW {table}_log AS SELECT * FROM read_parquet([{listed}])")
+        cols = [r[0] for r in con.execute(f"DESCRIBE {table}_log").fetchall() if r[0] not in ("time", "diff")]
+        quoted = ", ".join(f'"{c}"' for c in cols)
+        retractions = con.execute(f"SELECT count(*) FROM {table}_log WHERE diff < 0").fetchone()[0]
+        if retractions:
+            con.execute(f"CREATE VIEW {table} AS SELECT {quoted} FROM (SELECT {quoted}, sum(diff) AS n FROM {table}_log "
+                        f"GROUP BY ALL HAVING sum(diff) > 0)")
+        else:
+            con.execute(f"CREATE VIEW {table} AS SELECT {quoted} FROM {table}_log WHERE diff > 0")
+
+
+COLD_DUCKDB = r"""
+import sys, time, json
+sys.path.insert(0, {here!r})
+import run as bench
+import duckdb
+t = time.perf_counter()
+con = duckdb.connect()
+con.execute("SET threads = 2")
+bench.duckdb_views(con)
+rows = con.execute({sql!r}).fetchall()
+print(json.dumps([time.perf_counter() - t, len(rows)]))
+"""
+
+
+def same_rows(a, b):
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        for u, v in zip(x, y):
+            if isinstance(u, float) or isinstance(v, float):
+                if u is None or v is None or not math.isclose(float(u), float(v), rel_tol=1e-6, abs_tol=1e-9):
+                    return False
+            elif u != v:
+                return False
+    return True
+
+
+def main():
+    here = str(Path(__file__).resolve().parent)
+    chosen = reports()
+    port, http = free_port(), free_port()
+    server = subprocess.Popen([WENFLOW, "serve", "--data", str(OUT), "--flight-addr", f"127.0.0.1:{port}",
+                               "--http-addr", f"127.0.0.1:{http}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True)
+    for line in server.stdout:
+        if line.startswith("serving"):
+            break
+    conn = flight_sql.connect(f"grpc://127.0.0.1:{port}", autocommit=True)
+    cur = conn.cursor()
+    duck = duckdb.connect()
+    duck.execute("SET threads = 2")
+    duckdb_views(duck)
+    table = []
+    try:
+        for name, sql in chosen:
+            cold_w, cold_d, warm_f, warm_d = [], [], [], []
+            for _ in range(RUNS):
+                t = time.perf_counter()
+                subprocess.run([WENFLOW, "report", name, "--data", str(OUT), "--format", "csv"], check=True,
+                               capture_output=True)
+                cold_w.append(time.perf_counter() - t)
+                out = subprocess.run([sys.executable, "-c", COLD_DUCKDB.format(here=here, sql=sql)], check=True,
+                                     capture_output=True, text=True).stdout
+                cold_d.append(json.loads(out.strip().splitlines()[-1])[0])
+                t = time.perf_counter()
+                cur.execute(sql)
+                got = cur.fetchall()
+                warm_f.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                want = duck.execute(sql).fetchall()
+                warm_d.append(time.perf_counter() - t)
+            agree = same_rows([tuple(r) for r in got], [tuple(r) for r in want])
+            row = (name, statistics.median(cold_w), statistics.median(cold_d), statistics.median(warm_f),
+                   statistics.median(warm_d), len(got), agree)
+            table.append(row)
+            print(f"{name:20} cold wenflow {row[1]*1e3:8.1f} ms  duckdb {row[2]*1e3:8.1f} ms   "
+                  f"warm flight {row[3]*1e3:8.1f} ms  duckdb {row[4]*1e3:8.1f} ms  rows {row[5]}  same {agree}",
+                  flush=True)
+
+        # The page's API.
+        texts = duck.execute("SELECT text FROM documents WHERE chars BETWEEN 20 AND 200 ORDER BY hash(doc_id) LIMIT 60"
+                             ).fetchall()
+        spans = [t[0].replace("\n", "")[5:12] for t in texts]
+        search_ms, doc_ms = [], []
+        for q in spans:
+            t = time.perf_counter()
+            body = json.load(urllib.request.urlopen(f"http://127.0.0.1:{http}/api/search?"
+                                                    + urllib.parse.urlencode({"q": q, "limit": 20})))
+            search_ms.append((time.perf_counter() - t) * 1e3)
+            if body["hits"]:
+                t = time.perf_counter()
+                urllib.request.urlopen(f"http://127.0.0.1:{http}/api/doc?"
+                                       + urllib.parse.urlencode({"id": body["hits"][0]["doc_id"]})).read()
+                doc_ms.append((time.perf_counter() - t) * 1e3)
+        pct = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(len(xs) * p))]
+        print(f"page /api/search: median {statistics.median(search_ms):.1f} ms, p95 {pct(search_ms, .95):.1f} ms "
+              f"({len(search_ms)} queries); /api/doc: median {statistics.median(doc_ms):.1f} ms, "
+              f"p95 {pct(doc_ms, .95):.1f} ms")
+    finally:
+        cur.close()
+        conn.close()
+        server.terminate()
+        server.wait()
+
+    print()
+    print("| report | rows | `wenflow report` (cold) | DuckDB (cold) | ratio | Flight SQL (warm) | DuckDB (warm) | ratio | same rows |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, cw, cd, wf, wd, n, agree in table:
+        print(f"| {name} | {n} | {cw*1e3:.0f} ms | {cd*1e3:.0f} ms | {cw/cd:.2f} | {wf*1e3:.1f} ms | {wd*1e3:.1f} ms "
+              f"| {wf/wd:.2f} | {'yes' if agree else 'NO'} |")
+
+
+if __name__ == "__main__":
+    main()

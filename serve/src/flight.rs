@@ -1,0 +1,487 @@
+//! Arrow Flight SQL over the output tables, stateless: a statement's handle is its SQL and
+//! its bound parameters, so a client may reach any server process and nothing is kept
+//! between calls.
+//!
+//! Implemented: queries (`CommandStatementQuery`), prepared statements with `?` or `$n`
+//! parameters (create, bind, execute, close), and the metadata calls: catalogs, schemas,
+//! tables (with their Arrow schemas), table types and SQL info. Metadata calls treat a
+//! missing catalog or schema as "any", as the ADBC driver sends none. Updates and
+//! transactions are refused: the tables belong to the job that writes them.
+
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
+
+use arrow::array::{Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::ipc::writer::IpcWriteOptions;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::FlightServiceServer;
+use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
+use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
+use arrow_flight::sql::{
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult,
+    Any, CommandGetCatalogs, CommandGetDbSchemas, CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables,
+    CommandPreparedStatementQuery, CommandStatementQuery, DoPutPreparedStatementResult, ProstMessageExt, SqlInfo,
+    TicketStatementQuery,
+};
+use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket};
+use datafusion::dataframe::DataFrame;
+use datafusion::scalar::ScalarValue;
+use futures::{Stream, StreamExt, TryStreamExt};
+use prost::Message;
+use tonic::{Request, Response, Status};
+
+use crate::corpus::Corpus;
+use crate::{Result, ServeError};
+
+/// The catalog and schema every table is in (DataFusion's defaults).
+const CATALOG: &str = "datafusion";
+const SCHEMA: &str = "public";
+
+/// Serves Flight SQL on `listener` until the task is dropped.
+pub async fn serve(corpus: Arc<Corpus>, listener: tokio::net::TcpListener) -> Result<()> {
+    let service = FlightServiceServer::new(WenflowFlightSql { corpus });
+    tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+        .await
+        .map_err(|e| ServeError::Server(e.to_string()))
+}
+
+/// The Flight SQL service.
+pub struct WenflowFlightSql {
+    corpus: Arc<Corpus>,
+}
+
+static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| {
+    let mut b = SqlInfoDataBuilder::new();
+    b.append(SqlInfo::FlightSqlServerName, "wenflow");
+    b.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
+    b.append(SqlInfo::FlightSqlServerArrowVersion, "59");
+    b.append(SqlInfo::FlightSqlServerReadOnly, true);
+    b.append(SqlInfo::FlightSqlServerSql, true);
+    b.append(SqlInfo::FlightSqlServerSubstrait, false);
+    b.append(SqlInfo::FlightSqlServerTransaction, 0i32);
+    b.build().unwrap_or_else(|e| panic!("static SQL info: {e}"))
+});
+
+/// A statement: its SQL (with `$n` placeholders) and the parameters bound to it, as an
+/// Arrow IPC stream of one row. Encoded as the handle a client passes back.
+#[derive(Debug, PartialEq)]
+struct Statement {
+    sql: String,
+    params: Vec<u8>,
+}
+
+impl Statement {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + self.sql.len() + self.params.len());
+        out.extend_from_slice(&(self.sql.len() as u32).to_le_bytes());
+        out.extend_from_slice(self.sql.as_bytes());
+        out.extend_from_slice(&self.params);
+        out
+    }
+
+    fn decode(handle: &[u8]) -> Result<Statement, Status> {
+        let bad = || Status::invalid_argument("not a statement handle of this server");
+        let len = u32::from_le_bytes(handle.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
+        let sql = handle.get(4..4 + len).ok_or_else(bad)?;
+        let sql = std::str::from_utf8(sql).map_err(|_| bad())?.to_owned();
+        Ok(Statement { sql, params: handle[4 + len..].to_vec() })
+    }
+
+    /// The bound values, in order (`$1`, `$2` …).
+    fn values(&self) -> Result<Vec<ScalarValue>, Status> {
+        if self.params.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reader = arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(&self.params), None)
+            .map_err(|e| Status::invalid_argument(format!("parameters: {e}")))?;
+        let mut values = Vec::new();
+        for batch in reader {
+            let batch = batch.map_err(|e| Status::invalid_argument(format!("parameters: {e}")))?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            for column in batch.columns() {
+                values.push(
+                    ScalarValue::try_from_array(column, 0)
+                        .map_err(|e| Status::invalid_argument(format!("parameters: {e}")))?,
+                );
+            }
+            break;
+        }
+        Ok(values)
+    }
+}
+
+/// `?` placeholders (JDBC, ODBC and ADBC style) as DataFusion's `$1`, `$2` …, outside
+/// quoted strings, identifiers and comments.
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '-' && chars.peek() == Some(&'-') => {
+                out.push(c);
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            None if c == '?' => {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// A DataFusion or query error as a status: the client's mistake (bad SQL, an unknown
+/// table or column) is `InvalidArgument` with DataFusion's one-line message.
+fn status(e: datafusion::error::DataFusionError) -> Status {
+    let e = wenflow_queries::QueryError::from(e);
+    if e.is_usage() { Status::invalid_argument(e.to_string()) } else { Status::internal(e.to_string()) }
+}
+
+/// `Utf8View` and `BinaryView` (what DataFusion reads Parquet strings as) as `Utf8` and
+/// `Binary`, which every Flight SQL client reads.
+fn plain_type(t: &DataType) -> DataType {
+    match t {
+        DataType::Utf8View => DataType::Utf8,
+        DataType::BinaryView => DataType::Binary,
+        other => other.clone(),
+    }
+}
+
+fn plain_schema(schema: &Schema) -> SchemaRef {
+    Arc::new(Schema::new_with_metadata(
+        schema
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), plain_type(f.data_type()), f.is_nullable()))
+            .collect::<Vec<_>>(),
+        schema.metadata().clone(),
+    ))
+}
+
+fn plain_batch(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, FlightError> {
+    let columns =
+        batch
+            .columns()
+            .iter()
+            .zip(schema.fields())
+            .map(|(c, f)| {
+                if c.data_type() == f.data_type() { Ok(Arc::clone(c)) } else { arrow::compute::cast(c, f.data_type()) }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+}
+
+type DataStream = Pin<Box<dyn Stream<Item = Result<arrow_flight::FlightData, Status>> + Send + 'static>>;
+
+/// One batch as a Flight data stream.
+fn batch_stream(batch: Result<RecordBatch, FlightError>) -> Result<Response<DataStream>, Status> {
+    let batch = batch.map_err(|e| Status::internal(e.to_string()))?;
+    let stream = FlightDataEncoderBuilder::new()
+        .with_schema(batch.schema())
+        .build(futures::stream::once(async { Ok(batch) }))
+        .map_err(Status::from);
+    Ok(Response::new(Box::pin(stream)))
+}
+
+fn ipc_schema(schema: &Schema) -> Result<prost::bytes::Bytes, Status> {
+    let IpcMessage(bytes) = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
+        .try_into()
+        .map_err(|e: arrow::error::ArrowError| Status::internal(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// FlightInfo for a command answered by one endpoint whose ticket is `ticket`.
+fn info(schema: &Schema, ticket: Any, descriptor: FlightDescriptor) -> Result<Response<FlightInfo>, Status> {
+    let endpoint = FlightEndpoint::new().with_ticket(Ticket { ticket: ticket.encode_to_vec().into() });
+    let info = FlightInfo::new()
+        .try_with_schema(schema)
+        .map_err(|e| Status::internal(e.to_string()))?
+        .with_endpoint(endpoint)
+        .with_descriptor(descriptor);
+    Ok(Response::new(info))
+}
+
+impl WenflowFlightSql {
+    /// Plans `statement` over the current view, its parameters bound.
+    async fn plan(&self, statement: &Statement) -> Result<DataFrame, Status> {
+        let view = self.corpus.view();
+        let frame = view.ctx.sql(&statement.sql).await.map_err(status)?;
+        let values = statement.values()?;
+        if values.is_empty() { Ok(frame) } else { frame.with_param_values(values).map_err(status) }
+    }
+
+    /// Runs `statement`, streaming its batches.
+    async fn run(&self, statement: &Statement) -> Result<Response<DataStream>, Status> {
+        let frame = self.plan(statement).await?;
+        let schema = plain_schema(frame.schema().as_arrow());
+        let stream = frame.execute_stream().await.map_err(status)?;
+        let typed = Arc::clone(&schema);
+        let batches = stream
+            .map(move |b| b.map_err(|e| FlightError::ExternalError(Box::new(e))).and_then(|b| plain_batch(b, &typed)));
+        let data = FlightDataEncoderBuilder::new().with_schema(schema).build(batches).map_err(Status::from);
+        Ok(Response::new(Box::pin(data)))
+    }
+
+    /// Names of the tables in the current view: each table's state and its change log.
+    async fn tables(&self) -> Vec<(String, SchemaRef)> {
+        let view = self.corpus.view();
+        let mut out = Vec::new();
+        for name in view.tables.iter().flat_map(|t| [t.clone(), format!("{t}_log")]) {
+            if let Ok(provider) = view.ctx.table_provider(name.as_str()).await {
+                out.push((name, plain_schema(&provider.schema())));
+            }
+        }
+        out
+    }
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for WenflowFlightSql {
+    type FlightService = WenflowFlightSql;
+
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let statement = Statement { sql: numbered_placeholders(&query.query), params: Vec::new() };
+        let frame = self.plan(&statement).await?;
+        let schema = plain_schema(frame.schema().as_arrow());
+        let ticket = TicketStatementQuery { statement_handle: statement.encode().into() };
+        info(&schema, ticket.as_any(), request.into_inner())
+    }
+
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DataStream>, Status> {
+        self.run(&Statement::decode(&ticket.statement_handle)?).await
+    }
+
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        _request: Request<arrow_flight::Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let statement = Statement { sql: numbered_placeholders(&query.query), params: Vec::new() };
+        let view = self.corpus.view();
+        let frame = view.ctx.sql(&statement.sql).await.map_err(status)?;
+        let mut params: Vec<(String, Option<DataType>)> =
+            frame.logical_plan().get_parameter_types().map_err(status)?.into_iter().collect();
+        params.sort_by_key(|(name, _)| name.trim_start_matches('$').parse::<usize>().unwrap_or(usize::MAX));
+        let parameter_schema = Schema::new(
+            params
+                .iter()
+                .map(|(name, t)| Field::new(name, t.as_ref().map_or(DataType::Utf8, plain_type), true))
+                .collect::<Vec<_>>(),
+        );
+        Ok(ActionCreatePreparedStatementResult {
+            prepared_statement_handle: statement.encode().into(),
+            dataset_schema: ipc_schema(&plain_schema(frame.schema().as_arrow()))?,
+            parameter_schema: ipc_schema(&parameter_schema)?,
+        })
+    }
+
+    async fn do_put_prepared_statement_query(
+        &self,
+        query: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        let statement = Statement::decode(&query.prepared_statement_handle)?;
+        let batches: Vec<RecordBatch> = arrow_flight::decode::FlightRecordBatchStream::new_from_flight_data(
+            request.into_inner().map_err(FlightError::from),
+        )
+        .try_collect()
+        .await
+        .map_err(|e| Status::invalid_argument(format!("parameters: {e}")))?;
+        let mut params = Vec::new();
+        if let Some(first) = batches.iter().find(|b| b.num_rows() > 0) {
+            if first.num_rows() > 1 {
+                return Err(Status::invalid_argument("one row of parameters per execution"));
+            }
+            let mut writer = arrow::ipc::writer::StreamWriter::try_new(&mut params, &first.schema())
+                .map_err(|e| Status::internal(e.to_string()))?;
+            writer.write(first).map_err(|e| Status::internal(e.to_string()))?;
+            writer.finish().map_err(|e| Status::internal(e.to_string()))?;
+        }
+        let bound = Statement { sql: statement.sql, params };
+        // Planning with the values says now, not at execution, when they do not fit.
+        self.plan(&bound).await?;
+        Ok(DoPutPreparedStatementResult { prepared_statement_handle: Some(bound.encode().into()) })
+    }
+
+    async fn get_flight_info_prepared_statement(
+        &self,
+        query: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let statement = Statement::decode(&query.prepared_statement_handle)?;
+        let frame = self.plan(&statement).await?;
+        let schema = plain_schema(frame.schema().as_arrow());
+        info(&schema, query.as_any(), request.into_inner())
+    }
+
+    async fn do_get_prepared_statement(
+        &self,
+        query: CommandPreparedStatementQuery,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DataStream>, Status> {
+        self.run(&Statement::decode(&query.prepared_statement_handle)?).await
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        _query: ActionClosePreparedStatementRequest,
+        _request: Request<arrow_flight::Action>,
+    ) -> Result<(), Status> {
+        // Stateless: nothing is held for a statement.
+        Ok(())
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        info(&schema, query.as_any(), request.into_inner())
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DataStream>, Status> {
+        let mut builder = query.into_builder();
+        builder.append(CATALOG);
+        batch_stream(builder.build())
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        info(&schema, query.as_any(), request.into_inner())
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DataStream>, Status> {
+        let mut builder = query.into_builder();
+        builder.append(CATALOG, SCHEMA);
+        batch_stream(builder.build())
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        info(&schema, query.as_any(), request.into_inner())
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DataStream>, Status> {
+        let tables = self.tables().await;
+        let mut builder = query.into_builder();
+        for (name, schema) in &tables {
+            let kind = if name.ends_with("_log") { "TABLE" } else { "VIEW" };
+            builder.append(CATALOG, SCHEMA, name, kind, schema).map_err(|e| Status::internal(e.to_string()))?;
+        }
+        batch_stream(builder.build())
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        info(&schema, query.as_any(), request.into_inner())
+    }
+
+    async fn do_get_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DataStream>, Status> {
+        let mut builder = query.into_builder();
+        builder.append("TABLE");
+        builder.append("VIEW");
+        batch_stream(builder.build())
+    }
+
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder(&SQL_INFO).schema();
+        info(&schema, query.as_any(), request.into_inner())
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        _request: Request<Ticket>,
+    ) -> Result<Response<DataStream>, Status> {
+        batch_stream(query.into_builder(&SQL_INFO).build())
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_marks_become_numbered_outside_quotes_and_comments() {
+        assert_eq!(
+            numbered_placeholders("SELECT '?', \"a?\" FROM t WHERE a = ? AND b = ? -- ?\nAND c = ?"),
+            "SELECT '?', \"a?\" FROM t WHERE a = $1 AND b = $2 -- ?\nAND c = $3"
+        );
+        assert_eq!(numbered_placeholders("SELECT $1"), "SELECT $1");
+    }
+
+    #[test]
+    fn a_handle_carries_its_sql_and_parameters() {
+        let s = Statement { sql: "SELECT $1 -- 詩".into(), params: vec![1, 2, 3] };
+        assert_eq!(Statement::decode(&s.encode()).expect("decodes"), s);
+        assert!(Statement::decode(b"xy").is_err());
+        assert!(Statement::decode(&[200, 0, 0, 0, b'a']).is_err());
+    }
+}
