@@ -403,6 +403,9 @@ struct ServeCli {
     /// How often the output is checked for new epochs, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     refresh_ms: u64,
+    /// Memory the running queries together may hold, in MB; a query that needs more fails with an error.
+    #[arg(long, default_value_t = 2048)]
+    memory_mb: u64,
     /// Local cache of an index in an object store. Default: ~/.cache/wenflow/index/<hash of the URL>.
     #[arg(long, value_name = "DIR")]
     index_cache: Option<PathBuf>,
@@ -664,6 +667,7 @@ fn serve(a: ServeCli) -> anyhow::Result<i32> {
         data: a.data,
         index_cache: a.index_cache,
         refresh: std::time::Duration::from_millis(a.refresh_ms.max(50)),
+        memory: usize::try_from(a.memory_mb.max(64) << 20).unwrap_or(usize::MAX),
     };
     if options.flight_addr.is_none() && options.http_addr.is_none() {
         return Err(Usage("nothing to serve: --flight-addr and --http-addr are both none".into()).into());

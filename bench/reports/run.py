@@ -32,9 +32,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-WENFLOW = os.path.realpath(sys.argv[1])
-OUT = Path(sys.argv[2]).resolve()
-RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "queries" / "reports"
 
 import adbc_driver_flightsql.dbapi as flight_sql  # noqa: E402
@@ -48,9 +45,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def reports():
+def reports(wenflow):
     """The reports that take no value, in `wenflow report --list` order."""
-    listed = subprocess.run([WENFLOW, "report", "--list"], capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run([wenflow, "report", "--list"], capture_output=True, text=True, check=True).stdout
     names = [line.split()[0] for line in listed.splitlines() if line.strip() and len(line.split()[0].split()) == 1]
     out = []
     for name in names:
@@ -61,13 +58,19 @@ def reports():
     return out
 
 
-def duckdb_views(con):
-    for table in sorted(p.name for p in OUT.iterdir() if (p / "_delta_log").is_dir()):
-        files = deltalake.DeltaTable(str(OUT / table)).file_uris()
-        if not files:
-            continue
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        con.execute(f"CREATE VIEW {table}_log AS SELECT * FROM read_parquet([{listed}])")
+def duckdb_views(con, out):
+    out = Path(out)
+    for table in sorted(p.name for p in out.iterdir() if (p / "_delta_log").is_dir()):
+        delta = deltalake.DeltaTable(str(out / table))
+        files = delta.file_uris()
+        if files:
+            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+            con.execute(f"CREATE VIEW {table}_log AS SELECT * FROM read_parquet([{listed}])")
+        else:
+            import pyarrow
+            empty = pyarrow.schema(delta.schema().to_arrow()).empty_table()
+            con.register(f"{table}_empty", empty)
+            con.execute(f"CREATE VIEW {table}_log AS SELECT * FROM {table}_empty")
         cols = [r[0] for r in con.execute(f"DESCRIBE {table}_log").fetchall() if r[0] not in ("time", "diff")]
         quoted = ", ".join(f'"{c}"' for c in cols)
         retractions = con.execute(f"SELECT count(*) FROM {table}_log WHERE diff < 0").fetchone()[0]
@@ -86,7 +89,7 @@ import duckdb
 t = time.perf_counter()
 con = duckdb.connect()
 con.execute("SET threads = 2")
-bench.duckdb_views(con)
+bench.duckdb_views(con, {out!r})
 rows = con.execute({sql!r}).fetchall()
 print(json.dumps([time.perf_counter() - t, len(rows)]))
 """
@@ -106,10 +109,13 @@ def same_rows(a, b):
 
 
 def main():
+    wenflow = os.path.realpath(sys.argv[1])
+    out_dir = Path(sys.argv[2]).resolve()
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     here = str(Path(__file__).resolve().parent)
-    chosen = reports()
+    chosen = reports(wenflow)
     port, http = free_port(), free_port()
-    server = subprocess.Popen([WENFLOW, "serve", "--data", str(OUT), "--flight-addr", f"127.0.0.1:{port}",
+    server = subprocess.Popen([wenflow, "serve", "--data", str(out_dir), "--flight-addr", f"127.0.0.1:{port}",
                                "--http-addr", f"127.0.0.1:{http}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               text=True)
     for line in server.stdout:
@@ -119,17 +125,17 @@ def main():
     cur = conn.cursor()
     duck = duckdb.connect()
     duck.execute("SET threads = 2")
-    duckdb_views(duck)
+    duckdb_views(duck, out_dir)
     table = []
     try:
         for name, sql in chosen:
             cold_w, cold_d, warm_f, warm_d = [], [], [], []
-            for _ in range(RUNS):
+            for _ in range(runs):
                 t = time.perf_counter()
-                subprocess.run([WENFLOW, "report", name, "--data", str(OUT), "--format", "csv"], check=True,
+                subprocess.run([wenflow, "report", name, "--data", str(out_dir), "--format", "csv"], check=True,
                                capture_output=True)
                 cold_w.append(time.perf_counter() - t)
-                out = subprocess.run([sys.executable, "-c", COLD_DUCKDB.format(here=here, sql=sql)], check=True,
+                out = subprocess.run([sys.executable, "-c", COLD_DUCKDB.format(here=here, sql=sql, out=str(out_dir))], check=True,
                                      capture_output=True, text=True).stdout
                 cold_d.append(json.loads(out.strip().splitlines()[-1])[0])
                 t = time.perf_counter()

@@ -1,11 +1,19 @@
 -- title: the 50 largest duplicate clusters and the document each keeps
-SELECT dup.cluster_id, dup.kind, count(*) AS members,
-       count(DISTINCT d.collection) AS collections,
-       round(min(dup.similarity), 3) AS min_similarity,
-       min(k.collection) AS kept_collection, min(k.author) AS kept_author, substr(min(k.title), 1, 24) AS kept_title
-FROM duplicates dup
-JOIN documents d ON d.doc_id = dup.doc_id
-LEFT JOIN documents k ON k.doc_id = dup.cluster_id
-GROUP BY dup.cluster_id, dup.kind
-ORDER BY members DESC, dup.cluster_id
-LIMIT 50
+WITH largest AS (
+  SELECT cluster_id,
+         CASE WHEN bool_or(kind = 'near') THEN 'near' ELSE 'exact' END AS kind,
+         count(*) AS members,
+         round(min(similarity), 3) AS min_similarity
+  FROM duplicates
+  GROUP BY cluster_id
+  ORDER BY members DESC, cluster_id
+  LIMIT 50
+)
+SELECT l.cluster_id, l.kind, l.members,
+       (SELECT count(DISTINCT d.collection) FROM duplicates m JOIN documents d ON d.doc_id = m.doc_id
+        WHERE m.cluster_id = l.cluster_id) AS collections,
+       l.min_similarity,
+       k.collection AS kept_collection, k.author AS kept_author, substr(k.title, 1, 24) AS kept_title
+FROM largest l
+LEFT JOIN documents k ON k.doc_id = l.cluster_id
+ORDER BY l.members DESC, l.cluster_id

@@ -1,7 +1,7 @@
 -- title: near duplicates: a few members with their cluster's kept document
 SELECT round(d.similarity, 3) AS similarity,
-       a.collection || ' ' || a.author || '《' || a.title || '》' AS member,
-       b.collection || ' ' || b.author || '《' || b.title || '》' AS kept
+       concat_ws(' ', a.collection, a.author, '《' || coalesce(a.title, a.doc_id) || '》') AS member,
+       concat_ws(' ', b.collection, b.author, '《' || coalesce(b.title, b.doc_id) || '》') AS kept
 FROM duplicates d
 JOIN documents a ON a.doc_id = d.doc_id
 JOIN documents b ON b.doc_id = d.cluster_id

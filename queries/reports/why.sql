@@ -6,7 +6,7 @@ SELECT epoch, "table", change, detail FROM (
                    'hash ' || substr(content_hash, 1, 12), source) AS detail, 0 AS pos
   FROM documents_log WHERE doc_id = $doc_id
   UNION ALL
-  SELECT time, 'failures', CASE WHEN diff > 0 THEN stage ELSE stage || ' withdrawn' END, error, 0
+  SELECT time, 'failures', CASE WHEN diff > 0 THEN stage ELSE stage || ' withdrawn' END, coalesce(error, ''), 0
   FROM failures_log WHERE doc_id = $doc_id
   UNION ALL
   SELECT time, 'clean_changes', CASE WHEN diff > 0 THEN 'cleaned' ELSE 'withdrawn' END, rule || ' ×' || count, 0
@@ -23,8 +23,7 @@ SELECT epoch, "table", change, detail FROM (
   FROM entities_log WHERE doc_id = $doc_id
   UNION ALL
   SELECT time, 'pages', CASE WHEN diff > 0 THEN 'read' ELSE 'withdrawn' END,
-         'page ' || page || ': confidence ' || round(confidence, 3) || ', ' || coalesce(engine, '') || ' ' || coalesce(model, '')
-         || ', ' || coalesce(orientation, ''), page
+         concat_ws(', ', 'page ' || page, 'confidence ' || round(confidence, 3), concat_ws(' ', engine, model), orientation), page
   FROM pages_log WHERE doc_id = $doc_id
 )
 ORDER BY epoch, "table", change DESC, pos, detail

@@ -1,6 +1,7 @@
 //! Table registration: change logs and current-state views.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
@@ -179,13 +180,17 @@ impl Tables {
                 .map(|f| f.name().clone())
                 .filter(|n| n != "time" && n != "diff")
                 .collect();
+            // The raw table is registered only for this query: readers see the log views, which
+            // leave out an epoch not every table has committed.
             let raw = format!("{name}_delta");
-            ctx.register_table(raw.as_str(), provider)?;
+            ctx.register_table(raw.as_str(), Arc::clone(&provider))?;
             let stats = ctx
                 .sql(&format!("SELECT count(CASE WHEN diff < 0 THEN 1 END), max(time) FROM \"{raw}\""))
                 .await?
                 .collect()
-                .await?;
+                .await;
+            ctx.deregister_table(raw.as_str())?;
+            let stats = stats?;
             let value = |column: usize| {
                 stats
                     .first()
@@ -194,20 +199,27 @@ impl Tables {
                     .map(|a| a.value(0))
             };
             max_time = max_time.max(value(1).unwrap_or(0).max(0) as u64);
-            logs.push((name.clone(), raw, columns, value(0).is_none_or(|n| n > 0)));
+            logs.push((name.clone(), provider, columns, value(0).is_none_or(|n| n > 0)));
         }
         let last_epoch = self.committed_epoch().await?.unwrap_or(max_time);
         if let Some(epoch) = as_of
             && (epoch == 0 || epoch > last_epoch)
         {
-            return Err(QueryError::Invalid(format!("--as-of {epoch}: the tables hold epochs 1 to {last_epoch}")));
+            return Err(QueryError::Invalid(if last_epoch == 0 {
+                format!("epoch {epoch} is not committed: the tables hold no committed epoch yet")
+            } else {
+                format!("epoch {epoch} is not committed: the tables hold epochs 1 to {last_epoch}")
+            }));
         }
         let upto = as_of.or((max_time > last_epoch).then_some(last_epoch));
-        for (name, raw, columns, has_retractions) in logs {
+        for (name, provider, columns, has_retractions) in logs {
             let log = format!("{name}_log");
-            let filter = upto.map(|e| format!(" WHERE time <= {e}")).unwrap_or_default();
-            let view = ctx.sql(&format!("SELECT * FROM \"{raw}\"{filter}")).await?.into_view();
-            ctx.register_table(log.as_str(), view)?;
+            let mut frame = ctx.read_table(provider)?;
+            if let Some(e) = upto {
+                use datafusion::prelude::{col, lit};
+                frame = frame.filter(col("time").lt_eq(lit(i64::try_from(e).unwrap_or(i64::MAX))))?;
+            }
+            ctx.register_table(log.as_str(), frame.into_view())?;
             let view = ctx.sql(&state_view_sql(&log, &columns, has_retractions)).await?.into_view();
             ctx.register_table(name.as_str(), view)?;
         }

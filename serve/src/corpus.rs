@@ -37,9 +37,24 @@ impl std::fmt::Debug for View {
 pub struct Corpus {
     data: String,
     index_cache: Option<PathBuf>,
-    tables: tokio::sync::Mutex<Tables>,
+    /// Memory the queries of one reading may hold (bytes).
+    memory: usize,
+    tables: tokio::sync::Mutex<Reader>,
     view: RwLock<Arc<View>>,
 }
+
+/// The tables, and what a refresh has to finish.
+struct Reader {
+    tables: Tables,
+    /// A table moved since the view was built (set until a new view is in place, so a
+    /// refresh that failed half-way is done again).
+    dirty: bool,
+    /// Sessions of past epochs (`as_of`), kept until the tables move.
+    past: Vec<(u64, SessionContext)>,
+}
+
+/// Past epochs' sessions kept.
+const PAST_KEPT: usize = 4;
 
 impl std::fmt::Debug for Corpus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,12 +63,20 @@ impl std::fmt::Debug for Corpus {
 }
 
 impl Corpus {
-    /// Opens the output root `data` (a folder or `s3://bucket/prefix`).
-    pub async fn open(data: String, index_cache: Option<PathBuf>) -> Result<Corpus> {
+    /// Opens the output root `data` (a folder or `s3://bucket/prefix`); the queries of a
+    /// reading may hold `memory` bytes, beyond which a query fails rather than the server.
+    pub async fn open(data: String, index_cache: Option<PathBuf>, memory: usize) -> Result<Corpus> {
         let tables = Tables::open(Path::new(&data)).await?;
         let searcher = searcher(&data, index_cache.clone()).await;
-        let view = build(&tables, searcher).await?;
-        Ok(Corpus { data, index_cache, tables: tokio::sync::Mutex::new(tables), view: RwLock::new(Arc::new(view)) })
+        let view = build(&tables, searcher, memory).await?;
+        let reader = Reader { tables, dirty: false, past: Vec::new() };
+        Ok(Corpus {
+            data,
+            index_cache,
+            memory,
+            tables: tokio::sync::Mutex::new(reader),
+            view: RwLock::new(Arc::new(view)),
+        })
     }
 
     /// The current reading.
@@ -64,10 +87,19 @@ impl Corpus {
     /// Reads what jobs committed since the last call: a new [`View`] when a table moved or
     /// the index is behind the tables. Returns whether the view changed.
     pub async fn refresh(&self) -> Result<bool> {
-        let mut tables = self.tables.lock().await;
-        let moved = tables.update().await?;
+        let mut reader = self.tables.lock().await;
+        // Marked before updating: a table that moved and a build that then failed leave it set.
+        reader.dirty = true;
+        let moved = reader.tables.update().await?;
+        if moved {
+            reader.past.clear();
+        } else {
+            reader.dirty = false;
+        }
         let current = self.view();
-        let index_behind = current.searcher.as_ref().is_none_or(|s| s.epoch().unwrap_or(0) < current.epoch);
+        // An index behind the tables is looked at again; a root without an index only when
+        // the tables move.
+        let index_behind = current.searcher.as_ref().is_some_and(|s| s.epoch().unwrap_or(0) < current.epoch);
         if !moved && !index_behind {
             return Ok(false);
         }
@@ -79,9 +111,11 @@ impl Corpus {
         if !moved && !index_moved {
             return Ok(false);
         }
-        let view = build(&tables, searcher).await?;
+        reader.dirty |= moved;
+        let view = build(&reader.tables, searcher, self.memory).await?;
         tracing::info!(epoch = view.epoch, "new epoch read");
         *self.view.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(view);
+        reader.dirty = false;
         Ok(true)
     }
 }
@@ -89,9 +123,16 @@ impl Corpus {
 impl Corpus {
     /// A session with the tables as they were after epoch `epoch`.
     pub async fn view_as_of(&self, epoch: u64) -> Result<SessionContext> {
-        let tables = self.tables.lock().await;
-        let ctx = wenflow_queries::session();
-        tables.register(&ctx, Some(epoch)).await?;
+        let mut reader = self.tables.lock().await;
+        if let Some((_, ctx)) = reader.past.iter().find(|(e, _)| *e == epoch) {
+            return Ok(ctx.clone());
+        }
+        let ctx = session(self.memory);
+        reader.tables.register(&ctx, Some(epoch)).await?;
+        if reader.past.len() >= PAST_KEPT {
+            reader.past.remove(0);
+        }
+        reader.past.push((epoch, ctx.clone()));
         Ok(ctx)
     }
 }
@@ -107,11 +148,25 @@ pub(crate) async fn refresh_forever(corpus: Arc<Corpus>, interval: Duration) {
     }
 }
 
-async fn build(tables: &Tables, searcher: Option<Arc<ShardedSearcher>>) -> Result<View> {
-    let ctx = wenflow_queries::session();
+/// A session whose queries together may hold `memory` bytes.
+fn session(memory: usize) -> SessionContext {
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_limit(memory, 1.0)
+        .build_arc()
+        .unwrap_or_else(|_| Arc::new(datafusion::execution::runtime_env::RuntimeEnv::default()));
+    SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), runtime)
+}
+
+async fn build(tables: &Tables, searcher: Option<Arc<ShardedSearcher>>, memory: usize) -> Result<View> {
+    let ctx = session(memory);
     let registered = tables.register(&ctx, None).await?;
     let documents = if registered.names.iter().any(|n| n == "documents") {
-        let counted = wenflow_queries::run_sql(&ctx, "SELECT count(*) FROM documents").await?;
+        // Live documents by key: the state of `documents` would group every column, text too.
+        let counted = wenflow_queries::run_sql(
+            &ctx,
+            "SELECT count(*) FROM (SELECT doc_id FROM documents_log GROUP BY doc_id HAVING sum(diff) > 0)",
+        )
+        .await?;
         counted
             .first()
             .and_then(|b| b.column(0).as_any().downcast_ref::<arrow::array::Int64Array>())

@@ -24,6 +24,9 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Rendering a result failed.
+    #[error("rendering a result: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
     /// A server stopped with an error.
     #[error("server: {0}")]
     Server(String),
@@ -37,7 +40,7 @@ impl ServeError {
             ServeError::Query(e) => e.is_usage(),
             ServeError::Index(e) => e.is_usage(),
             ServeError::Location(_) | ServeError::Bind { .. } => true,
-            ServeError::Server(_) => false,
+            ServeError::Server(_) | ServeError::Arrow(_) => false,
         }
     }
 }

@@ -36,8 +36,36 @@ pub const PAGE: &str = include_str!("page.html");
 const MAX_LIMIT: usize = 200;
 
 /// Serves the page and the API on `listener` until the task is dropped.
+///
+/// On a loopback address, requests must name a loopback host (`Host: localhost:8080`,
+/// `127.0.0.1:8080`, `[::1]:8080`): a web site the user visits cannot then reach the API
+/// through a DNS name it points at 127.0.0.1 (DNS rebinding).
 pub async fn serve(corpus: Arc<Corpus>, listener: tokio::net::TcpListener) -> Result<()> {
-    axum::serve(listener, router(corpus)).await.map_err(|e| ServeError::Server(e.to_string()))
+    use axum::serve::ListenerExt;
+    let loopback = listener.local_addr().is_ok_and(|a| a.ip().is_loopback());
+    let app = router(corpus);
+    let app = if loopback { app.layer(axum::middleware::from_fn(loopback_host)) } else { app };
+    // No Nagle: small answers go out at once instead of waiting for the client's ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "tcp_nodelay");
+        }
+    });
+    axum::serve(listener, app).await.map_err(|e| ServeError::Server(e.to_string()))
+}
+
+/// Refuses a request whose `Host` is not a loopback name.
+async fn loopback_host(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = request.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    if matches!(name, "localhost" | "127.0.0.1" | "::1") || name.starts_with("127.") {
+        next.run(request).await
+    } else {
+        failure(StatusCode::FORBIDDEN, format!("host {host:?} is not this machine's loopback name"))
+    }
 }
 
 /// The routes.
@@ -118,7 +146,10 @@ async fn search(State(corpus): State<Arc<Corpus>>, Query(params): Query<Vec<(Str
     match tokio::task::spawn_blocking(move || crate::corpus::search_json(&searcher, &request)).await {
         Ok(Ok(v)) => Json(v).into_response(),
         Ok(Err(ServeError::Index(e))) if e.is_usage() => failure(StatusCode::BAD_REQUEST, e.to_string()),
-        Ok(Err(e)) => failure(StatusCode::BAD_REQUEST, e.to_string()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "search failed");
+            failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
         Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -130,7 +161,7 @@ async fn rows_of(view: &View, sql: &str, id: &str) -> Result<Vec<serde_json::Map
         .with_param_values(vec![("id", ScalarValue::Utf8(Some(id.to_owned())))])
         .map_err(|e| query_failure(e.into()))?;
     let batches = frame.collect().await.map_err(|e| query_failure(e.into()))?;
-    Ok(objects(&batches))
+    objects(&batches).map_err(|e| failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 async fn document(State(corpus): State<Arc<Corpus>>, Query(params): Query<HashMap<String, String>>) -> Response {
@@ -241,11 +272,13 @@ async fn run_report(
         },
     };
     match r.run(&ctx, &values).await {
-        Ok(batches) => {
-            let (columns, rows) = rows(&batches);
-            Json(json!({ "name": r.name, "title": r.title(), "epoch": epoch, "columns": columns, "rows": rows }))
-                .into_response()
-        }
+        Ok(batches) => match rows(&batches) {
+            Ok((columns, rows)) => {
+                Json(json!({ "name": r.name, "title": r.title(), "epoch": epoch, "columns": columns, "rows": rows }))
+                    .into_response()
+            }
+            Err(e) => failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
         Err(e) => query_failure(e),
     }
 }

@@ -39,12 +39,15 @@ pub struct ServeOptions {
     pub http_addr: Option<SocketAddr>,
     /// How often the output root is checked for new epochs.
     pub refresh: Duration,
+    /// Memory the running queries together may hold, in bytes; a query that needs more
+    /// fails with an error instead of the server running out.
+    pub memory: usize,
 }
 
 /// Serves until the process is interrupted (Ctrl-C or SIGTERM). Binding either address
 /// fails before anything is served.
 pub async fn serve(options: ServeOptions) -> Result<()> {
-    let corpus = Arc::new(Corpus::open(options.data.clone(), options.index_cache.clone()).await?);
+    let corpus = Arc::new(Corpus::open(options.data.clone(), options.index_cache.clone(), options.memory).await?);
     let flight = match options.flight_addr {
         Some(addr) => {
             Some((tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?, addr))

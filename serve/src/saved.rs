@@ -22,7 +22,7 @@ pub async fn saved_reports(data: &str, as_of: Option<u64>) -> Result<String> {
     let mut list = Vec::new();
     let mut results = serde_json::Map::new();
     for r in REPORTS.iter().filter(|r| r.params().is_empty()) {
-        let (columns, rows) = rows(&r.run(&ctx, &[]).await?);
+        let (columns, rows) = rows(&r.run(&ctx, &[]).await?)?;
         list.push(json!({ "name": r.name, "title": r.title(), "params": [] }));
         results.insert(
             r.name.to_owned(),
@@ -43,7 +43,8 @@ pub async fn saved_reports(data: &str, as_of: Option<u64>) -> Result<String> {
         "data": data,
         "saved": chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
     });
-    // `</` cannot end the script early once escaped.
-    let script = format!("<script>window.WENFLOW_STATIC = {};</script>", saved.to_string().replace("</", "<\\/"));
+    // No `<` inside the script: text like `</script>` or `<!--<script` in a document
+    // cannot end it early or change how the HTML parser reads it.
+    let script = format!("<script>window.WENFLOW_STATIC = {};</script>", saved.to_string().replace('<', "\\u003c"));
     Ok(PAGE.replacen(SLOT, &script, 1))
 }

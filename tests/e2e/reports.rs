@@ -111,7 +111,7 @@ fn every_report_matches_its_golden_file_with_one_and_two_workers() {
     refused(&["no_such_report"], &two, "no report named \"no_such_report\"");
     refused(&["why"], &two, "wenflow report why DOC_ID");
     refused(&["why", "no-such-doc"], &two, "no table has a row for \"no-such-doc\"");
-    refused(&["summary", "--as-of", "0"], &two, "the tables hold epochs 1 to 1");
+    refused(&["summary", "--as-of", "0"], &two, "epoch 0 is not committed: the tables hold epochs 1 to 1");
     refused(&["summary", "--as-of", "2"], &two, "the tables hold epochs 1 to 1");
     refused(&["summary"], &dir.path().join("nowhere"), "nowhere");
     let o = report(&two, &["summary", "--format", "xml"]);

@@ -84,6 +84,18 @@ def main():
             print(f"ok error for {bad!r}: {str(e).splitlines()[0][:100]}")
         else:
             raise AssertionError(f"{bad} did not fail")
+    # Read only: the session is shared and the tables are the job's.
+    for statement in ["DROP VIEW documents", "CREATE TABLE t AS SELECT 1", "SET datafusion.execution.batch_size = 1",
+                      "COPY (SELECT 1) TO '/tmp/wenflow-flight-copy.csv'"]:
+        try:
+            cur.execute(statement)
+            cur.fetchall()
+        except flight_sql.Error as e:
+            print(f"ok refused {statement.split()[0]}: {str(e).splitlines()[0][:90]}")
+        else:
+            raise AssertionError(f"{statement} was run")
+    cur.execute("SELECT count(*) FROM documents")
+    assert cur.fetchone()[0] == sum(expected["collections"].values()) + expected["without_collection"]
     cur.execute("SELECT 1 AS one")
     assert cur.fetchall() == [(1,)]
     print("ok still serving")
