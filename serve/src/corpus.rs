@@ -88,19 +88,20 @@ impl Corpus {
     /// the index is behind the tables. Returns whether the view changed.
     pub async fn refresh(&self) -> Result<bool> {
         let mut reader = self.tables.lock().await;
-        // Marked before updating: a table that moved and a build that then failed leave it set.
-        reader.dirty = true;
-        let moved = reader.tables.update().await?;
-        if moved {
+        // Set until a new view is in place: a table that moved and an update or build that
+        // then failed make the next refresh build again.
+        let pending = std::mem::replace(&mut reader.dirty, true);
+        let updated = reader.tables.update().await?;
+        if updated {
             reader.past.clear();
-        } else {
-            reader.dirty = false;
         }
+        let moved = updated || pending;
         let current = self.view();
         // An index behind the tables is looked at again; a root without an index only when
         // the tables move.
         let index_behind = current.searcher.as_ref().is_some_and(|s| s.epoch().unwrap_or(0) < current.epoch);
         if !moved && !index_behind {
+            reader.dirty = false;
             return Ok(false);
         }
         let searcher = searcher(&self.data, self.index_cache.clone()).await;
@@ -109,9 +110,9 @@ impl Corpus {
             (a, b) => a.is_some() != b.is_some(),
         };
         if !moved && !index_moved {
+            reader.dirty = false;
             return Ok(false);
         }
-        reader.dirty |= moved;
         let view = build(&reader.tables, searcher, self.memory).await?;
         tracing::info!(epoch = view.epoch, "new epoch read");
         *self.view.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(view);
