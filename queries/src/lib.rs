@@ -32,6 +32,7 @@
 //! ```
 
 pub mod error;
+mod files;
 mod format;
 pub mod reports;
 pub mod state;

@@ -172,7 +172,12 @@ impl Tables {
             table
                 .update_datafusion_session(&ctx.state())
                 .map_err(|source| QueryError::Delta { table: name.clone(), source })?;
-            let provider = table.table_provider().await?;
+            let delta = table.table_provider().await?;
+            let provider: Arc<dyn datafusion::catalog::TableProvider> =
+                match crate::files::SnapshotFiles::new(table, delta.schema(), &ctx.state()) {
+                    Some(files) => Arc::new(files),
+                    None => delta,
+                };
             let columns: Vec<String> = provider
                 .schema()
                 .fields()

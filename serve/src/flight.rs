@@ -27,12 +27,14 @@ use arrow_flight::sql::{
 };
 use arrow_flight::{FlightDescriptor, FlightEndpoint, FlightInfo, IpcMessage, SchemaAsIpc, Ticket};
 use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::scalar::ScalarValue;
 use futures::{Stream, StreamExt, TryStreamExt as _};
 use prost::Message;
 use tonic::{Request, Response, Status};
 
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, View};
 use crate::{Result, ServeError};
 
 /// The catalog and schema every table is in (DataFusion's defaults).
@@ -41,7 +43,7 @@ const SCHEMA: &str = "public";
 
 /// Serves Flight SQL on `listener` until the task is dropped.
 pub async fn serve(corpus: Arc<Corpus>, listener: tokio::net::TcpListener) -> Result<()> {
-    let service = FlightServiceServer::new(WenflowFlightSql { corpus });
+    let service = FlightServiceServer::new(WenflowFlightSql { corpus, planned: Planned::default() });
     tonic::transport::Server::builder()
         .add_service(service)
         // No Nagle: a small response would otherwise wait out the client's delayed ACK
@@ -54,6 +56,103 @@ pub async fn serve(corpus: Arc<Corpus>, listener: tokio::net::TcpListener) -> Re
 /// The Flight SQL service.
 pub struct WenflowFlightSql {
     corpus: Arc<Corpus>,
+    planned: Planned,
+}
+
+/// Physical plans made to answer a statement's schema (preparing it, GetFlightInfo) and not
+/// run yet, by handle, so that the DoGet that follows runs the plan instead of planning the
+/// statement a second and third time (the ADBC driver prepares, asks for the FlightInfo and
+/// then fetches: three calls). A plan runs at most once: DoGet takes it. A DoGet that finds
+/// none (another server process, an evicted or expired plan) plans the statement again.
+/// A plan keeps the reading it was made on, so its schema and rows agree.
+///
+/// It also keeps the optimized logical plans of recent statements on the current reading:
+/// a client running the same statement again (a prepared statement, a dashboard's report)
+/// then skips parsing and the logical optimizer.
+#[derive(Default)]
+struct Planned {
+    entries: std::sync::Mutex<std::collections::VecDeque<PlannedEntry>>,
+    optimized: std::sync::Mutex<std::collections::VecDeque<Optimized>>,
+}
+
+/// A statement's handle, the reading it was planned on and its optimized logical plan.
+type Optimized = (Vec<u8>, Arc<View>, LogicalPlan);
+
+struct PlannedEntry {
+    handle: Vec<u8>,
+    made: std::time::Instant,
+    view: Arc<View>,
+    plan: Arc<dyn ExecutionPlan>,
+}
+
+/// Whether every function `plan` calls gives the same value for the same arguments, so
+/// that its optimized form (where such calls are folded to constants) may be used again.
+fn immutable(plan: &LogicalPlan) -> bool {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{Expr, Volatility};
+    let mut immutable = true;
+    let visited = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                let fixed = match e {
+                    Expr::ScalarFunction(f) => f.func.signature().volatility == Volatility::Immutable,
+                    Expr::AggregateFunction(f) => f.func.signature().volatility == Volatility::Immutable,
+                    Expr::WindowFunction(f) => f.fun.signature().volatility == Volatility::Immutable,
+                    _ => true,
+                };
+                immutable &= fixed;
+                Ok(if fixed { TreeNodeRecursion::Continue } else { TreeNodeRecursion::Stop })
+            })
+        })
+    });
+    immutable && visited.is_ok()
+}
+
+/// Plans kept, and for how long, waiting for their DoGet.
+const PLANNED_KEPT: usize = 64;
+const PLANNED_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Planned {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<PlannedEntry>> {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.retain(|e| e.made.elapsed() < PLANNED_FOR);
+        entries
+    }
+
+    /// The schema of the plan waiting for `handle`, if any.
+    fn schema(&self, handle: &[u8]) -> Option<SchemaRef> {
+        self.lock().iter().find(|e| e.handle == handle).map(|e| e.plan.schema())
+    }
+
+    fn put(&self, handle: Vec<u8>, view: Arc<View>, plan: Arc<dyn ExecutionPlan>) {
+        let mut entries = self.lock();
+        if entries.len() >= PLANNED_KEPT {
+            entries.pop_front();
+        }
+        entries.push_back(PlannedEntry { handle, made: std::time::Instant::now(), view, plan });
+    }
+
+    /// The optimized plan of `handle` on `view`. Plans of earlier readings are dropped.
+    fn optimized(&self, handle: &[u8], view: &Arc<View>) -> Option<LogicalPlan> {
+        let mut kept = self.optimized.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.retain(|(_, v, _)| Arc::ptr_eq(v, view));
+        kept.iter().find(|(h, _, _)| h == handle).map(|(_, _, plan)| plan.clone())
+    }
+
+    fn keep_optimized(&self, handle: Vec<u8>, view: &Arc<View>, plan: LogicalPlan) {
+        let mut kept = self.optimized.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.retain(|(h, v, _)| Arc::ptr_eq(v, view) && *h != handle);
+        if kept.len() >= PLANNED_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back((handle, Arc::clone(view), plan));
+    }
+
+    fn take(&self, handle: &[u8]) -> Option<(Arc<View>, Arc<dyn ExecutionPlan>)> {
+        let mut entries = self.lock();
+        let at = entries.iter().position(|e| e.handle == handle)?;
+        entries.remove(at).map(|e| (e.view, e.plan))
+    }
 }
 
 static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| {
@@ -245,19 +344,57 @@ fn info(schema: &Schema, ticket: Any, descriptor: FlightDescriptor) -> Result<Re
 }
 
 impl WenflowFlightSql {
-    /// Plans `statement` over the current view, its parameters bound.
-    async fn plan(&self, statement: &Statement) -> Result<DataFrame, Status> {
-        let view = self.corpus.view();
+    /// Plans `statement` over `view`, its parameters bound.
+    async fn plan_on(view: &View, statement: &Statement) -> Result<DataFrame, Status> {
         let frame = view.ctx.sql_with_options(&statement.sql, read_only()).await.map_err(status)?;
         let values = statement.values()?;
         if values.is_empty() { Ok(frame) } else { frame.with_param_values(values).map_err(status) }
     }
 
-    /// Runs `statement`, streaming its batches.
+    /// Plans `statement` to run, over the current view. A statement run before on the same
+    /// reading starts from its optimized logical plan, kept unless it calls a function whose
+    /// value may change between runs (`now()`, `random()`).
+    async fn physical(&self, statement: &Statement) -> Result<(Arc<View>, Arc<dyn ExecutionPlan>), Status> {
+        let started = std::time::Instant::now();
+        let view = self.corpus.view();
+        let handle = statement.encode();
+        let state = view.ctx.state();
+        let optimized = match self.planned.optimized(&handle, &view) {
+            Some(plan) => plan,
+            None => {
+                let frame = Self::plan_on(&view, statement).await?;
+                let optimized = state.optimize(frame.logical_plan()).map_err(status)?;
+                if immutable(frame.logical_plan()) {
+                    self.planned.keep_optimized(handle, &view, optimized.clone());
+                }
+                optimized
+            }
+        };
+        let plan = state.query_planner().create_physical_plan(&optimized, &state).await.map_err(status)?;
+        tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "statement planned");
+        Ok((view, plan))
+    }
+
+    /// The schema of `statement`'s result. Its plan waits for the DoGet that runs it.
+    async fn schema(&self, statement: &Statement) -> Result<SchemaRef, Status> {
+        let handle = statement.encode();
+        if let Some(schema) = self.planned.schema(&handle) {
+            return Ok(plain_schema(&schema));
+        }
+        let (view, plan) = self.physical(statement).await?;
+        let schema = plain_schema(&plan.schema());
+        self.planned.put(handle, view, plan);
+        Ok(schema)
+    }
+
+    /// Runs `statement`, streaming its batches: the plan made for its schema, or a new one.
     async fn run(&self, statement: &Statement) -> Result<Response<DataStream>, Status> {
-        let frame = self.plan(statement).await?;
-        let schema = plain_schema(frame.schema().as_arrow());
-        let stream = frame.execute_stream().await.map_err(status)?;
+        let (view, plan) = match self.planned.take(&statement.encode()) {
+            Some(found) => found,
+            None => self.physical(statement).await?,
+        };
+        let schema = plain_schema(&plan.schema());
+        let stream = datafusion::physical_plan::execute_stream(plan, view.ctx.task_ctx()).map_err(status)?;
         let typed = Arc::clone(&schema);
         let batches = stream
             .map(move |b| b.map_err(|e| FlightError::ExternalError(Box::new(e))).and_then(|b| plain_batch(b, &typed)));
@@ -288,8 +425,7 @@ impl FlightSqlService for WenflowFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let statement = Statement { sql: numbered_placeholders(&query.query), params: Vec::new() };
-        let frame = self.plan(&statement).await?;
-        let schema = plain_schema(frame.schema().as_arrow());
+        let schema = self.schema(&statement).await?;
         let ticket = TicketStatementQuery { statement_handle: statement.encode().into() };
         info(&schema, ticket.as_any(), request.into_inner())
     }
@@ -309,9 +445,18 @@ impl FlightSqlService for WenflowFlightSql {
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let statement = Statement { sql: numbered_placeholders(&query.query), params: Vec::new() };
         let view = self.corpus.view();
-        let frame = view.ctx.sql_with_options(&statement.sql, read_only()).await.map_err(status)?;
+        let frame = Self::plan_on(&view, &statement).await?;
         let mut params: Vec<(String, Option<DataType>)> =
             frame.logical_plan().get_parameter_types().map_err(status)?.into_iter().collect();
+        // A statement without parameters is planned to run now, for the DoGet that follows.
+        let dataset_schema = if params.is_empty() {
+            let plan = frame.create_physical_plan().await.map_err(status)?;
+            let schema = plain_schema(&plan.schema());
+            self.planned.put(statement.encode(), view, plan);
+            schema
+        } else {
+            plain_schema(frame.schema().as_arrow())
+        };
         params.sort_by_key(|(name, _)| name.trim_start_matches('$').parse::<usize>().unwrap_or(usize::MAX));
         let parameter_schema = Schema::new(
             params
@@ -321,7 +466,7 @@ impl FlightSqlService for WenflowFlightSql {
         );
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: statement.encode().into(),
-            dataset_schema: ipc_schema(&plain_schema(frame.schema().as_arrow()))?,
+            dataset_schema: ipc_schema(&dataset_schema)?,
             parameter_schema: ipc_schema(&parameter_schema)?,
         })
     }
@@ -356,7 +501,7 @@ impl FlightSqlService for WenflowFlightSql {
         }
         let bound = Statement { sql: statement.sql, params };
         // Planning with the values says now, not at execution, when they do not fit.
-        self.plan(&bound).await?;
+        self.schema(&bound).await?;
         Ok(DoPutPreparedStatementResult { prepared_statement_handle: Some(bound.encode().into()) })
     }
 
@@ -366,8 +511,7 @@ impl FlightSqlService for WenflowFlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let statement = Statement::decode(&query.prepared_statement_handle)?;
-        let frame = self.plan(&statement).await?;
-        let schema = plain_schema(frame.schema().as_arrow());
+        let schema = self.schema(&statement).await?;
         info(&schema, query.as_any(), request.into_inner())
     }
 
@@ -492,6 +636,20 @@ impl FlightSqlService for WenflowFlightSql {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn plans_calling_changing_functions_are_not_kept() {
+        let ctx = datafusion::prelude::SessionContext::new();
+        for (sql, kept) in [
+            ("SELECT 1 + 1, upper('a'), sum(x) FROM (VALUES (1)) t(x)", true),
+            ("SELECT now()", false),
+            ("SELECT x FROM (VALUES (1)) t(x) WHERE x < random()", false),
+            ("SELECT (SELECT max(x) + random() FROM (VALUES (1)) t(x))", false),
+        ] {
+            let plan = ctx.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            assert_eq!(immutable(plan.logical_plan()), kept, "{sql}");
+        }
+    }
 
     #[test]
     fn question_marks_become_numbered_outside_quotes_and_comments() {

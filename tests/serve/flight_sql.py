@@ -65,6 +65,25 @@ def main():
                 assert same(v, exp.get(k)), f"{name}: {k} = {v!r}, wenflow report has {exp.get(k)!r}"
         print(f"ok report {name}: {len(rows)} rows")
 
+    # The same statements again on one cursor: the driver now skips preparing, and the
+    # server runs each from its kept plan. The rows are the same.
+    again = conn.cursor()
+    for name, r in expected["reports"].items():
+        if r["params"]:
+            continue
+        for _ in range(2):
+            again.execute(r["sql"])
+            assert len(again.fetchall()) == len(r["rows"]), f"{name} run again"
+    print("ok reports run again from their kept plans")
+    # A kept plan does not freeze a value that changes between runs.
+    seen = set()
+    for _ in range(3):
+        again.execute("SELECT CAST(now() AS VARCHAR) AS t, random() AS r")
+        seen.add(tuple(again.fetchone()))
+    assert len(seen) == 3, f"now() and random() repeated: {seen}"
+    again.close()
+    print("ok now() and random() are evaluated at every run")
+
     # A prepared statement executed twice with different values.
     sql = "SELECT count(*) AS n FROM documents WHERE collection = ?"
     counts = {}
