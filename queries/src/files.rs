@@ -155,6 +155,83 @@ impl TableProvider for SnapshotFiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::{Int64Array, RecordBatch, StringArray};
+    use datafusion::prelude::SessionContext;
+    use deltalake::protocol::SaveMode;
+
+    /// Epoch `epoch` of a change log: 40 documents, some retracted.
+    fn epoch_rows(epoch: i64) -> RecordBatch {
+        let ids: Vec<String> = (0..40).map(|i| format!("d{:02}", (i * 7 + epoch * 3) % 60)).collect();
+        let texts: Vec<String> =
+            ids.iter().map(|id| format!("{id} 第{epoch}版 {}", "詩".repeat(epoch as usize))).collect();
+        let diffs: Vec<i64> = (0..40).map(|i| if (i + epoch) % 5 == 0 { -1 } else { 1 }).collect();
+        RecordBatch::try_from_iter([
+            ("doc_id", Arc::new(StringArray::from(ids)) as _),
+            ("text", Arc::new(StringArray::from(texts)) as _),
+            ("time", Arc::new(Int64Array::from(vec![epoch; 40])) as _),
+            ("diff", Arc::new(Int64Array::from(diffs)) as _),
+        ])
+        .expect("a batch")
+    }
+
+    async fn text(ctx: &SessionContext, sql: &str) -> String {
+        let batches = ctx.sql(sql).await.and_then(|f| futures::executor::block_on(f.collect()));
+        let batches = match batches {
+            Ok(b) => b,
+            Err(e) => panic!("{sql}: {e}"),
+        };
+        arrow::util::pretty::pretty_format_batches(&batches).map(|t| t.to_string()).unwrap_or_default()
+    }
+
+    /// The oracle is delta-rs's own provider over the same table: after appends, a delete
+    /// (files rewritten) and a compaction (files replaced), both read the same rows, with
+    /// filters that prune, projections and limits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_snapshot_scan_reads_what_delta_rs_reads() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let url = url::Url::from_directory_path(dir.path()).expect("a url");
+        let mut table = DeltaTable::try_from_url(url).await.expect("a table");
+        for epoch in 1..=4 {
+            table = table.write(vec![epoch_rows(epoch)]).with_save_mode(SaveMode::Append).await.expect("append");
+        }
+        let (table, _) = table.delete().with_predicate("time = 2 AND diff < 0").await.expect("delete");
+        let (mut table, _) = table.optimize().await.expect("compact");
+        for epoch in 5..=6 {
+            table = table.write(vec![epoch_rows(epoch)]).with_save_mode(SaveMode::Append).await.expect("append");
+        }
+        let (table, _) =
+            table.delete().with_predicate("time = 6 AND (doc_id = 'd03' OR doc_id = 'd33')").await.expect("delete");
+
+        let delta = table.table_provider().await.expect("a provider");
+        let with_delta = SessionContext::new();
+        table.update_datafusion_session(&with_delta.state()).expect("store");
+        with_delta.register_table("t", Arc::clone(&delta)).expect("register");
+        let with_files = SessionContext::new();
+        let files = SnapshotFiles::new(&table, delta.schema(), &with_files.state()).expect("a wenflow-like table");
+        assert!(files.files.len() > 1, "the test wants several files");
+        let rows: usize = text(&with_delta, "SELECT count(*) AS n FROM t")
+            .await
+            .lines()
+            .nth(3)
+            .and_then(|l| l.trim_matches(|c| c == '|' || c == ' ').parse().ok())
+            .expect("a count");
+        assert_eq!(files.statistics.num_rows, Precision::Exact(rows));
+        with_files.register_table("t", Arc::new(files)).expect("register");
+
+        for sql in [
+            "SELECT * FROM t ORDER BY doc_id, time, diff, text",
+            "SELECT doc_id, sum(diff) AS n FROM t GROUP BY doc_id HAVING sum(diff) > 0 ORDER BY doc_id",
+            "SELECT doc_id, text FROM t WHERE time >= 4 AND doc_id < 'd30' ORDER BY doc_id, text",
+            "SELECT time, count(*) AS n FROM t WHERE diff < 0 GROUP BY time ORDER BY time",
+            "SELECT text FROM t WHERE doc_id = 'd14' ORDER BY text",
+            "SELECT count(*) AS n FROM (SELECT doc_id FROM t LIMIT 7)",
+            "SELECT count(*) AS n FROM t WHERE doc_id IN ('d03', 'd33', 'd34')",
+        ] {
+            let want = text(&with_delta, sql).await;
+            assert!(want.lines().count() > 3, "{sql} has rows:\n{want}");
+            assert_eq!(text(&with_files, sql).await, want, "{sql}");
+        }
+    }
 
     fn file(name: &str, size: u64) -> PartitionedFile {
         PartitionedFile::new(name, size)

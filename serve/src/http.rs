@@ -189,7 +189,11 @@ async fn document(State(corpus): State<Arc<Corpus>>, Query(params): Query<HashMa
                 id,
             ),
             rows_of(&view, "SELECT stage, error, source FROM failures WHERE doc_id = $id ORDER BY stage, error", id),
-            rows_of(&view, "SELECT time, diff, content_hash FROM documents_log WHERE doc_id = $id ORDER BY time, diff", id),
+            rows_of(
+                &view,
+                "SELECT time, diff, content_hash FROM documents_log WHERE doc_id = $id ORDER BY time, diff",
+                id
+            ),
             rows_of(
                 &view,
                 "SELECT kind, text, norm, year, start, \"end\", ambiguous FROM entities WHERE doc_id = $id \
