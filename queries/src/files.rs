@@ -175,7 +175,10 @@ mod tests {
     }
 
     async fn text(ctx: &SessionContext, sql: &str) -> String {
-        let batches = ctx.sql(sql).await.and_then(|f| futures::executor::block_on(f.collect()));
+        let batches = match ctx.sql(sql).await {
+            Ok(frame) => frame.collect().await,
+            Err(e) => Err(e),
+        };
         let batches = match batches {
             Ok(b) => b,
             Err(e) => panic!("{sql}: {e}"),

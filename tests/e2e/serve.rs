@@ -69,12 +69,15 @@ fn get_as(base: &str, path: &str, host: &str) -> (u16, serde_json::Value) {
     (code, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
 }
 
-fn run_script(script: &str, args: &[&str]) {
+/// Runs a script of `tests/serve`, which must print at least `checks` lines starting "ok ";
+/// returns what it printed.
+fn run_script(script: &str, args: &[&str], checks: usize) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/serve").join(script);
     let o = std::process::Command::new(python()).arg(path).args(args).output().expect("run python");
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{script} failed:\n{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout.lines().filter(|l| l.starts_with("ok ")).count() >= 5, "{stdout}");
+    assert!(stdout.lines().filter(|l| l.starts_with("ok ")).count() >= checks, "{stdout}");
+    stdout.into_owned()
 }
 
 #[test]
@@ -163,7 +166,7 @@ fn flight_sql_clients_and_a_browser_read_a_running_stream() {
         .to_string(),
     )
     .expect("write");
-    run_script("flight_sql.py", &[&server.flight, expected.to_str().expect("utf-8")]);
+    run_script("flight_sql.py", &[&server.flight, expected.to_str().expect("utf-8")], 5);
 
     // The reports saved as one page.
     let saved = dir.path().join("reports.html");
@@ -176,9 +179,14 @@ fn flight_sql_clients_and_a_browser_read_a_running_stream() {
     let shots = dir.path().join("shots");
     let wenflow_bin = env!("CARGO_BIN_EXE_wenflow");
     let paths: Vec<&str> = [&shots, &watch, &out, &saved].iter().map(|p| p.to_str().expect("utf-8 path")).collect();
-    run_script("browser.py", &[&server.http, paths[0], wenflow_bin, paths[1], paths[2], paths[3]]);
+    run_script("browser.py", &[&server.http, paths[0], wenflow_bin, paths[1], paths[2], paths[3]], 5);
     let (_, status) = get(&server.http, "/api/status");
     assert_eq!(status["epoch"].as_u64(), Some(2), "{status}");
+    // The statement the first script ran, sent again after the new epoch: the server kept its
+    // plan for the first reading, and must plan it again on the new one.
+    let printed = run_script("flight_sql.py", &[&server.flight, "--count"], 0);
+    let now = super::support::count(&out, "SELECT count(*) FROM documents");
+    assert_eq!(printed.trim(), format!("count {now}"), "Flight SQL after the new epoch");
     drop(server);
 
     // What a user gets wrong when starting it: one line, exit code 2.

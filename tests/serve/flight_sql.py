@@ -2,6 +2,7 @@
 PyPI) against a running `wenflow serve`.
 
     python flight_sql.py grpc://127.0.0.1:PORT EXPECTED.json
+    python flight_sql.py grpc://127.0.0.1:PORT --count
 
 EXPECTED.json (written by the Rust test from `wenflow report … --format json` and
 `wenflow sql`) holds {"reports": {name: {"sql": …, "params": […], "rows": […]}}, "tables": […]}.
@@ -20,7 +21,24 @@ def same(a, b):
     return a == b
 
 
+def count(uri):
+    """`SELECT count(*) FROM documents` twice on one cursor (the second from the plan the
+    server kept), printed: the Rust test compares it with `wenflow sql` after a new epoch."""
+    conn = flight_sql.connect(uri, autocommit=True)
+    cur = conn.cursor()
+    seen = []
+    for _ in range(2):
+        cur.execute("SELECT count(*) FROM documents")
+        seen.append(cur.fetchone()[0])
+    assert seen[0] == seen[1], seen
+    print(f"count {seen[0]}")
+    cur.close()
+    conn.close()
+
+
 def main():
+    if sys.argv[2] == "--count":
+        return count(sys.argv[1])
     uri, expected_path = sys.argv[1], sys.argv[2]
     expected = json.load(open(expected_path, encoding="utf-8"))
     conn = flight_sql.connect(uri, autocommit=True)
