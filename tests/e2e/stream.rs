@@ -485,6 +485,17 @@ fn a_stream_of_two_processes_survives_losing_one() {
         mutate(&mut rng, &pool, &watch, &mut serial);
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
+    // Process 1 is killed once the two have formed their cluster and committed an epoch
+    // together (on a loaded machine that can take longer than the changes above): this test
+    // is about losing a peer mid-stream, not before it ever connected.
+    let committed = out.join("documents/_delta_log/00000000000000000001.json");
+    let waited = std::time::Instant::now();
+    while !committed.exists() && waited.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(committed.exists(), "the two processes committed no epoch in 120 s");
+    mutate(&mut rng, &pool, &watch, &mut serial);
+    std::thread::sleep(std::time::Duration::from_millis(300));
     second.kill().expect("SIGKILL process 1");
     second.wait().expect("reap");
     // Process 0 ends on its own with 1 (137 would mean it hung and `timeout` killed it).
