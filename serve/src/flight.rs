@@ -351,47 +351,68 @@ impl WenflowFlightSql {
         if values.is_empty() { Ok(frame) } else { frame.with_param_values(values).map_err(status) }
     }
 
-    /// Plans `statement` to run, over the current view. A statement run before on the same
-    /// reading starts from its optimized logical plan, kept unless it calls a function whose
-    /// value may change between runs (`now()`, `random()`).
-    async fn physical(&self, statement: &Statement) -> Result<(Arc<View>, Arc<dyn ExecutionPlan>), Status> {
+    /// Plans `statement` to run on `view` (from `frame`, its logical plan, when the caller
+    /// has made it). A statement run before on the same reading starts from its optimized
+    /// logical plan, kept unless it calls a function whose value may change between runs
+    /// (`now()`, `random()`).
+    async fn physical(
+        &self,
+        view: &Arc<View>,
+        statement: &Statement,
+        frame: Option<DataFrame>,
+    ) -> Result<Arc<dyn ExecutionPlan>, Status> {
         let started = std::time::Instant::now();
-        let view = self.corpus.view();
         let handle = statement.encode();
         let state = view.ctx.state();
-        let optimized = match self.planned.optimized(&handle, &view) {
+        let optimized = match self.planned.optimized(&handle, view) {
             Some(plan) => plan,
             None => {
-                let frame = Self::plan_on(&view, statement).await?;
+                let frame = match frame {
+                    Some(frame) => frame,
+                    None => Self::plan_on(view, statement).await?,
+                };
                 let optimized = state.optimize(frame.logical_plan()).map_err(status)?;
                 if immutable(frame.logical_plan()) {
-                    self.planned.keep_optimized(handle, &view, optimized.clone());
+                    self.planned.keep_optimized(handle, view, optimized.clone());
                 }
                 optimized
             }
         };
         let plan = state.query_planner().create_physical_plan(&optimized, &state).await.map_err(status)?;
         tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "statement planned");
-        Ok((view, plan))
+        Ok(plan)
+    }
+
+    /// Plans `statement` on `view` for the DoGet that will run it; returns its schema.
+    async fn plan_for_fetch(
+        &self,
+        view: Arc<View>,
+        statement: &Statement,
+        frame: Option<DataFrame>,
+    ) -> Result<SchemaRef, Status> {
+        let plan = self.physical(&view, statement, frame).await?;
+        let schema = plain_schema(&plan.schema());
+        self.planned.put(statement.encode(), view, plan);
+        Ok(schema)
     }
 
     /// The schema of `statement`'s result. Its plan waits for the DoGet that runs it.
     async fn schema(&self, statement: &Statement) -> Result<SchemaRef, Status> {
-        let handle = statement.encode();
-        if let Some(schema) = self.planned.schema(&handle) {
-            return Ok(plain_schema(&schema));
+        match self.planned.schema(&statement.encode()) {
+            Some(schema) => Ok(plain_schema(&schema)),
+            None => self.plan_for_fetch(self.corpus.view(), statement, None).await,
         }
-        let (view, plan) = self.physical(statement).await?;
-        let schema = plain_schema(&plan.schema());
-        self.planned.put(handle, view, plan);
-        Ok(schema)
     }
 
     /// Runs `statement`, streaming its batches: the plan made for its schema, or a new one.
     async fn run(&self, statement: &Statement) -> Result<Response<DataStream>, Status> {
         let (view, plan) = match self.planned.take(&statement.encode()) {
             Some(found) => found,
-            None => self.physical(statement).await?,
+            None => {
+                let view = self.corpus.view();
+                let plan = self.physical(&view, statement, None).await?;
+                (view, plan)
+            }
         };
         let schema = plain_schema(&plan.schema());
         let stream = datafusion::physical_plan::execute_stream(plan, view.ctx.task_ctx()).map_err(status)?;
@@ -450,10 +471,7 @@ impl FlightSqlService for WenflowFlightSql {
             frame.logical_plan().get_parameter_types().map_err(status)?.into_iter().collect();
         // A statement without parameters is planned to run now, for the DoGet that follows.
         let dataset_schema = if params.is_empty() {
-            let plan = frame.create_physical_plan().await.map_err(status)?;
-            let schema = plain_schema(&plan.schema());
-            self.planned.put(statement.encode(), view, plan);
-            schema
+            self.plan_for_fetch(view, &statement, Some(frame)).await?
         } else {
             plain_schema(frame.schema().as_arrow())
         };
