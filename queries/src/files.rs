@@ -54,13 +54,12 @@ impl SnapshotFiles {
         for file in snapshot.log_data().iter() {
             rows = rows.zip(file.num_records()).map(|(a, b)| a + b);
             bytes += usize::try_from(file.size()).unwrap_or(0);
-            let location = file.object_store_path();
             // A path with a scheme is a file of another table (a shallow clone).
             if file.path().contains("://") {
                 return None;
             }
             let meta = object_store::ObjectMeta {
-                location,
+                location: file.object_store_path(),
                 last_modified: file.modification_datetime().ok()?,
                 size: u64::try_from(file.size()).ok()?,
                 e_tag: None,

@@ -168,13 +168,15 @@ impl Tables {
     pub async fn register(&self, ctx: &SessionContext, as_of: Option<u64>) -> Result<Registered> {
         let mut max_time = 0;
         let mut logs = Vec::new();
+        // One state for registering stores: they live in the runtime every clone shares.
+        let state = ctx.state();
         for (name, table) in &self.tables {
             table
-                .update_datafusion_session(&ctx.state())
+                .update_datafusion_session(&state)
                 .map_err(|source| QueryError::Delta { table: name.clone(), source })?;
             let delta = table.table_provider().await?;
             let provider: Arc<dyn datafusion::catalog::TableProvider> =
-                match crate::files::SnapshotFiles::new(table, delta.schema(), &ctx.state()) {
+                match crate::files::SnapshotFiles::new(table, delta.schema(), &state) {
                     Some(files) => Arc::new(files),
                     None => delta,
                 };
