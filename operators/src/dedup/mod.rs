@@ -5,6 +5,7 @@
 //! cluster.
 
 mod exact;
+pub mod lsh;
 pub mod minhash;
 pub mod near;
 

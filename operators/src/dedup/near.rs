@@ -1,12 +1,13 @@
 //! Exact and near duplicates as one incremental differential computation.
 //!
 //! ```text
-//! documents ─► sketch (doc key, doc_id, content, signature) ──► arranged by doc key ─────────┐
-//!    │               └─► band keys ─► buckets: link each member to the bucket's hub ─► verify ┤
-//!    └─► content hash groups: link each member to the group's smallest doc_id ───────────────┤
-//!                                      edges (both directions) ◄──────────────────────────────┘
-//!                                        └─► min-label propagation (iterate) ─► (doc, cluster)
-//!                                               └─► per cluster: kind and similarity ─► rows
+//! documents ─► sketch (doc key, doc_id, content, Han text or signature), shared ─► by doc key ──┐
+//!                ├─► band keys ─► LSH buckets ([`lsh`](super::lsh)): member → hub ─┐             │
+//!                └─► content groups: member → the group's first key ──────────────┤             │
+//!                              candidate links ─► both sketches: same content, or similar ◄────┘
+//!                                └─► edges (both directions)
+//!                                     └─► min-label propagation (iterate) ─► (doc, cluster)
+//!                                            └─► per cluster: kind and similarity ─► rows
 //! ```
 //!
 //! A bucket never produces all its pairs: its members are ranked by a hash of their key
@@ -16,8 +17,10 @@
 //! Jaccard of their character n-gram sets by default (the operator keeps each document's
 //! Han characters), or the estimate from their signatures with `Verify::Estimate` (it
 //! keeps the signatures). Buckets with more members than `max_bucket` link only the first
-//! `max_bucket` and are reported. Clusters are the
-//! connected components of the verified and exact links, found by iterating "my label is
+//! `max_bucket` and are reported. Documents with the same content hash are linked the same
+//! way, to the first key of their group, and those links stand by the content alone.
+//! Every stage after the sketches holds a pointer to the one sketch of a document, not a
+//! copy of its text. Clusters are the connected components of the verified links, found by iterating "my label is
 //! the smallest label among me and my neighbours" to a fixed point; because the fixed
 //! point is recomputed from the current links at every epoch (differential's iterate), a
 //! deletion that cuts a cluster splits it. Every stage consumes and produces diffs.
@@ -28,8 +31,9 @@ use std::sync::Arc;
 use differential_dataflow::VecCollection;
 use differential_dataflow::operators::Iterate;
 use serde::{Deserialize, Serialize};
-use wenflow_engine::{Document, DuplicateKind, DuplicateRow, Epoch};
+use wenflow_engine::{Document, DuplicateKind, DuplicateRow, Epoch, Shared};
 
+use super::lsh::{BucketKey, DocKey, lsh_links};
 use super::minhash::{MinHashConfig, MinHasher, estimated_jaccard, exact_jaccard, normalized_chars};
 
 /// How a candidate link is verified.
@@ -115,10 +119,10 @@ impl Default for DedupConfig {
 }
 
 /// What near-duplicate detection keeps of a document.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Sketch {
-    /// The document.
-    pub doc_id: String,
+    /// The document; shared by the links and labels that name it.
+    pub doc_id: Shared<String>,
     /// Hash of its content hash: equal for identical texts.
     pub content: u64,
     /// MinHash signature when verifying by estimate, else empty.
@@ -144,15 +148,13 @@ impl Sketch {
     }
 }
 
-/// The key a document goes by inside the operator: its `doc_id` hashed to 32 bits, so that
-/// the LSH buckets, the largest state (one entry per document and band), hold a 4-byte
-/// member per entry. Ids that share a key (about 18 pairs among 390k documents) cost a few
-/// wasted candidates and nothing else: every link and row is checked by `doc_id`.
-type DocKey = u32;
-
-/// An LSH bucket: a band key. 64 bits, because an unrelated document that shares a
-/// bucket by chance may become its hub and cost the bucket's members their link.
-type BucketKey = u64;
+// The key a document goes by inside the operator (`DocKey`) is its `doc_id` hashed to 32
+// bits, so that the LSH buckets, the largest state (one entry per document and band), hold
+// a 4-byte member per entry. Ids that share a key (about 18 pairs among 390k documents)
+// cost a few wasted candidates and nothing else: every link and row is checked by
+// `doc_id`. A bucket (`BucketKey`) is a band key of 64 bits, because an unrelated document
+// that shares a bucket by chance may become its hub and cost the bucket's members their
+// link.
 
 /// Characters as a string of exactly their size (it is kept for the lifetime of the
 /// document).
@@ -189,15 +191,15 @@ pub fn bucket_links(bucket: BucketKey, members: &[DocKey], cap: usize) -> (Vec<(
 /// similarity 1; others are `near` with their [`Sketch::similarity`] to it. The
 /// representative is `exact` when another member is identical to it, else `near`.
 pub fn cluster_rows(rep: &str, members: &[&Sketch], ngram: usize) -> Vec<DuplicateRow> {
-    let Some(r) = members.iter().find(|s| s.doc_id == rep) else { return Vec::new() };
+    let Some(r) = members.iter().find(|s| *s.doc_id == rep) else { return Vec::new() };
     let twins = members.iter().filter(|s| s.content == r.content).count();
     members
         .iter()
         .map(|s| {
-            let exact = s.content == r.content && (s.doc_id != rep || twins > 1);
+            let exact = s.content == r.content && (*s.doc_id != rep || twins > 1);
             let similarity = if s.content == r.content { 1.0 } else { s.similarity(r, ngram) };
             DuplicateRow {
-                doc_id: s.doc_id.clone(),
+                doc_id: s.doc_id.to_string(),
                 cluster_id: rep.to_string(),
                 kind: if exact { DuplicateKind::Exact } else { DuplicateKind::Near },
                 similarity_ppm: (similarity * 1e6).round() as u32,
@@ -221,24 +223,7 @@ where
     }
     let hasher = Arc::new(MinHasher::new(config.minhash));
 
-    let exact = docs
-        .clone()
-        .map(|d| {
-            let d: &Document = d.borrow();
-            (d.content_hash.clone(), d.doc_id.clone())
-        })
-        .reduce_named(
-            "ExactGroups",
-            |_hash, input: &[(&String, isize)], output: &mut Vec<((String, String), isize)>| {
-                let mut ids = input.iter().filter(|(_, n)| *n > 0).map(|(id, _)| *id);
-                if let Some(first) = ids.next() {
-                    output.extend(ids.map(|id| ((id.clone(), first.clone()), 1)));
-                }
-            },
-        )
-        .map(|(_, link)| link);
-
-    let (h, verify) = (hasher.clone(), config.verify);
+    let (h, verify) = (hasher, config.verify);
     let prepared = docs.map(move |d| {
         let d: &Document = d.borrow();
         let text = d.text_simplified.as_deref().unwrap_or(&d.text);
@@ -246,74 +231,81 @@ where
         let sig = h.signature_of_chars(&chars).unwrap_or_default();
         let bands = h.band_keys(&sig);
         let sketch = Sketch {
-            doc_id: d.doc_id.clone(),
+            doc_id: Shared::new(d.doc_id.clone()),
             content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
             han: if verify == Verify::Exact { exact_string(&chars) } else { String::new() },
             sig: if verify == Verify::Estimate { sig } else { Vec::new() },
         };
-        (doc_key(&d.doc_id), sketch, bands)
+        (doc_key(&d.doc_id), Shared::new(sketch), bands)
     });
+    // Each sketch is kept once, here; every later stage holds a pointer to it.
     let by_key = prepared.clone().map(|(key, sketch, _)| (key, sketch)).arrange_by_key_named("Sketches");
 
-    let cap = config.max_bucket;
-    let candidates = prepared
-        .flat_map(|(key, _, bands)| bands.into_iter().map(move |bucket| (bucket, key)))
+    // Exact duplicates: the members of each content hash linked to its first member, by
+    // key. A key held by two identical documents links to itself, so that the join below
+    // pairs them.
+    let exact = prepared
+        .clone()
+        .map(|(key, sketch, _)| (sketch.content, key))
         .reduce_named(
-            "LshBuckets",
-            move |bucket, input: &[(&DocKey, isize)], output: &mut Vec<((DocKey, DocKey), isize)>| {
-                // Most band keys belong to one document: nothing to link, nothing to allocate.
-                if input.iter().filter(|(_, n)| *n > 0).nth(1).is_none() {
-                    return;
+            "ExactGroups",
+            |_content, input: &[(&DocKey, isize)], output: &mut Vec<((DocKey, DocKey), isize)>| {
+                let mut keys = input.iter().filter(|(_, n)| *n > 0);
+                if let Some(&(first, n)) = keys.next() {
+                    if n > 1 {
+                        output.push(((*first, *first), 1));
+                    }
+                    output.extend(keys.map(|(k, _)| ((**k, *first), 1)));
                 }
-                let members: Vec<DocKey> = input.iter().filter(|(_, n)| *n > 0).map(|(k, _)| **k).collect();
-                let (links, capped) = bucket_links(*bucket, &members, cap);
-                if capped {
-                    tracing::warn!(
-                        bucket = *bucket,
-                        members = members.len(),
-                        cap,
-                        "lsh bucket over the cap: only the first members are linked"
-                    );
-                }
-                output.extend(links.into_iter().map(|l| (l, 1)));
             },
         )
         .map(|(_, link)| link);
 
-    let (threshold, ngram) = (config.threshold, config.minhash.ngram);
-    let near = candidates.join_core(by_key.clone(), |_member, hub, s: &Sketch| Some((*hub, s.clone()))).join_core(
-        by_key.clone(),
-        move |_hub, m: &Sketch, h: &Sketch| {
-            (m.doc_id != h.doc_id && m.comparable() && m.similarity(h, ngram) >= threshold)
-                .then(|| (m.doc_id.clone(), h.doc_id.clone()))
-        },
-    );
+    let bands = prepared.flat_map(|(key, _, bands)| bands.into_iter().map(move |bucket| (bucket, key)));
+    let candidates = lsh_links(bands, config.max_bucket);
 
-    let edges = near.concat(exact).flat_map(|(a, b)| [(a.clone(), b.clone()), (b, a)]).distinct();
+    // A candidate or exact link stands between two documents (not two that merely share a
+    // key) with equal content or a similarity that reaches the threshold.
+    let (threshold, ngram) = (config.threshold, config.minhash.ngram);
+    let links = candidates.concat(exact);
+    let verified = links
+        .join_core(by_key.clone(), |_member, hub, s: &Shared<Sketch>| Some((*hub, s.clone())))
+        .join_core(by_key.clone(), move |_hub, m: &Shared<Sketch>, h: &Shared<Sketch>| {
+            let linked = m.content == h.content || (m.comparable() && m.similarity(h, ngram) >= threshold);
+            (m.doc_id != h.doc_id && linked).then(|| (m.doc_id.clone(), h.doc_id.clone()))
+        });
+
+    let edges = verified.flat_map(|(a, b)| [(a.clone(), b.clone()), (b, a)]).distinct();
     let labels = components(edges);
 
     labels
         .map(|(doc, rep)| (doc_key(&doc), (doc, rep)))
-        .join_core(by_key, |_key, (doc, rep): &(String, String), s: &Sketch| {
+        .join_core(by_key, |_key, (doc, rep): &(Shared<String>, Shared<String>), s: &Shared<Sketch>| {
             (s.doc_id == *doc).then(|| (rep.clone(), s.clone()))
         })
-        .reduce_named("Clusters", move |rep, input: &[(&Sketch, isize)], output: &mut Vec<(DuplicateRow, isize)>| {
-            let members: Vec<&Sketch> = input.iter().filter(|(_, n)| *n > 0).map(|(s, _)| *s).collect();
-            output.extend(cluster_rows(rep, &members, ngram).into_iter().map(|r| (r, 1)));
-        })
+        .reduce_named(
+            "Clusters",
+            move |rep: &Shared<String>, input: &[(&Shared<Sketch>, isize)], output: &mut Vec<(DuplicateRow, isize)>| {
+                let members: Vec<&Sketch> = input.iter().filter(|(_, n)| *n > 0).map(|(s, _)| &***s).collect();
+                output.extend(cluster_rows(rep, &members, ngram).into_iter().map(|r| (r, 1)));
+            },
+        )
         .map(|(_, row)| row)
 }
 
 /// Connected components of an undirected graph given as edges in both directions: each
 /// node with its component's smallest node.
-pub fn components<'s>(edges: VecCollection<'s, Epoch, (String, String)>) -> VecCollection<'s, Epoch, (String, String)> {
+pub fn components<'s, N>(edges: VecCollection<'s, Epoch, (N, N)>) -> VecCollection<'s, Epoch, (N, N)>
+where
+    N: differential_dataflow::ExchangeData + std::hash::Hash,
+{
     let nodes = edges.clone().map(|(a, _)| (a.clone(), a)).distinct();
     nodes.clone().iterate(|scope, labels| {
         let edges = edges.enter(scope);
         let nodes = nodes.enter(scope);
         labels.join_map(edges, |_node, label, neighbour| (neighbour.clone(), label.clone())).concat(nodes).reduce_named(
             "MinLabel",
-            |_node, input: &[(&String, isize)], output: &mut Vec<(String, isize)>| {
+            |_node, input: &[(&N, isize)], output: &mut Vec<(N, isize)>| {
                 if let Some((label, _)) = input.iter().find(|(_, n)| *n > 0) {
                     output.push(((*label).clone(), 1));
                 }
@@ -384,7 +376,7 @@ mod tests {
         for (i, d) in docs.iter().enumerate() {
             let exact = config.verify == Verify::Exact;
             let sketch = Sketch {
-                doc_id: d.doc_id.clone(),
+                doc_id: Shared::new(d.doc_id.clone()),
                 content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
                 sig: if exact { Vec::new() } else { hasher.signature(&d.text).unwrap_or_default() },
                 han: if exact { exact_string(&normalized_chars(&d.text)) } else { String::new() },
@@ -518,6 +510,48 @@ mod tests {
         rows.iter().filter(|(_, d)| **d > 0).map(|(r, _)| r.clone()).collect()
     }
 
+    /// Ids whose keys collide (32 bits: found by a birthday search) do not lose or gain
+    /// links: two identical documents sharing a key are one exact cluster, a third with the
+    /// same key and another text stays out, and a copy of it under another id joins it; the two
+    /// alone are a cluster too.
+    /// Also with verification by estimate, and without Han characters (no signature).
+    #[test]
+    fn documents_whose_keys_collide_are_still_told_apart() {
+        let mut seen: std::collections::HashMap<DocKey, String> = std::collections::HashMap::new();
+        let mut pairs = Vec::new();
+        for i in 0.. {
+            let id = format!("doc-{i}");
+            if let Some(other) = seen.insert(doc_key(&id), id.clone()) {
+                pairs.push((other, id));
+                if pairs.len() == 2 {
+                    break;
+                }
+            }
+        }
+        let mut rng = XorShift::new(99);
+        let a: String = random_han(&mut rng, 80).into_iter().collect();
+        let b: String = random_han(&mut rng, 80).into_iter().collect();
+        for text in [a, "plain latin text, no han".to_string()] {
+            let docs = [
+                doc(pairs[0].0.clone(), text.clone()),
+                doc(pairs[0].1.clone(), text.clone()),
+                doc(pairs[1].0.clone(), b.clone()),
+                doc(pairs[1].1.clone(), text.clone()),
+                doc("copy-of-b".into(), b.clone()),
+            ];
+            let configs = [DedupConfig::default(), DedupConfig { verify: Verify::Estimate, ..DedupConfig::default() }];
+            for (set, rows) in [(&docs[..], 5), (&docs[..2], 2)] {
+                for config in configs.clone() {
+                    let live: BTreeMap<String, Document> = set.iter().map(|d| (d.doc_id.clone(), d.clone())).collect();
+                    let expected = brute_force(&live, &config);
+                    assert_eq!(expected.len(), rows, "{expected:?}");
+                    let got: BTreeSet<DuplicateRow> = run_batch(set.to_vec(), config).into_iter().collect();
+                    assert_eq!(got, expected);
+                }
+            }
+        }
+    }
+
     /// The pairs of documents that share a cluster.
     fn together(rows: &[DuplicateRow]) -> BTreeSet<(String, String)> {
         let mut clusters: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -626,7 +660,7 @@ mod tests {
     }
 
     fn sketch(id: &str, content: u64, sig: &[u32]) -> Sketch {
-        Sketch { doc_id: id.into(), content, sig: sig.to_vec(), han: String::new() }
+        Sketch { doc_id: Shared::new(id.into()), content, sig: sig.to_vec(), han: String::new() }
     }
 
     #[test]

@@ -1,0 +1,432 @@
+//! The LSH buckets of near-duplicate detection as a dedicated incremental operator.
+//!
+//! A bucket is a band key and the documents whose signatures give it. Its output is the
+//! candidate links of [`bucket_links`](super::near::bucket_links): each member to the
+//! bucket's hub. Differential's `reduce` computes the same thing but keeps two arrangements
+//! of (band key, member, epoch, diff), about 36 bytes an entry before merges, for 20 entries
+//! per document, almost all of them buckets of one member that never link anything. This
+//! operator keeps the current members only:
+//!
+//! - a bucket of one member is a band key and a member in a sorted table ([`Lone`]), 12
+//!   bytes and a little spare capacity an entry;
+//! - a bucket of several (or with a count other than one) keeps its members and their
+//!   counts in a small vector ([`Buckets::shared`]).
+//!
+//! Epochs are totally ordered, so the current members are all an epoch needs: updates wait
+//! in a stash until the frontier passes their epoch, then each epoch is applied in order,
+//! and a bucket that changed emits the difference between its links before and after, at
+//! that epoch. That is exactly what the `reduce` emits, as the tests check against a
+//! recomputation from scratch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use differential_dataflow::{AsCollection, VecCollection};
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::generic::Operator;
+use wenflow_engine::Epoch;
+
+use super::near::bucket_links;
+
+/// A band key.
+pub type BucketKey = u64;
+/// A document's key inside the operator.
+pub type DocKey = u32;
+
+/// A hasher for keys that are already uniform hashes: one splitmix64 finalizer, so the low
+/// bits the table indexes by stay uniform though the exchange routed by some of them.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+type Mix = BuildHasherDefault<MixHasher>;
+
+/// Average entries per run above which [`Lone`] doubles its runs.
+const RUN: usize = 48;
+
+/// Buckets of one member: band keys and members sorted by key, in runs chosen by the key's
+/// top bits (band keys are uniform hashes, and the exchange routes by their low bits). A
+/// lookup searches a run of a few dozen keys and an insertion moves as many; the runs
+/// double when they grow past [`RUN`] entries on average, so a table of millions costs 12
+/// bytes an entry and some spare capacity, against about 36 for an arrangement of
+/// (key, member, epoch, diff) and 26 for a hash table.
+struct Lone {
+    /// `log2(runs.len())`: how many top bits of a key choose its run.
+    bits: u32,
+    runs: Vec<Run>,
+    len: usize,
+}
+
+/// One run of [`Lone`]: keys sorted, members beside them.
+#[derive(Default)]
+struct Run {
+    keys: Vec<BucketKey>,
+    members: Vec<DocKey>,
+}
+
+impl Default for Lone {
+    fn default() -> Self {
+        Lone { bits: 4, runs: (0..16).map(|_| Run::default()).collect(), len: 0 }
+    }
+}
+
+impl Lone {
+    fn run(&self, key: BucketKey) -> usize {
+        (key >> (64 - self.bits)) as usize
+    }
+
+    /// Removes the bucket `key`, returning its member.
+    fn remove(&mut self, key: BucketKey) -> Option<DocKey> {
+        let i = self.run(key);
+        let run = &mut self.runs[i];
+        let at = run.keys.binary_search(&key).ok()?;
+        run.keys.remove(at);
+        self.len -= 1;
+        Some(run.members.remove(at))
+    }
+
+    /// Adds the bucket `key` (absent) with its one member.
+    fn insert(&mut self, key: BucketKey, member: DocKey) {
+        let i = self.run(key);
+        let run = &mut self.runs[i];
+        let at = run.keys.binary_search(&key).unwrap_or_else(|at| at);
+        if run.keys.len() == run.keys.capacity() {
+            // Grow by an eighth, not double: spare capacity is most of the overhead.
+            let more = run.keys.len() / 8 + 4;
+            run.keys.reserve_exact(more);
+            run.members.reserve_exact(more);
+        }
+        run.keys.insert(at, key);
+        run.members.insert(at, member);
+        self.len += 1;
+        if self.len > RUN * self.runs.len() && self.bits < 48 {
+            self.split();
+        }
+    }
+
+    /// Doubles the runs: each splits in two by the next bit of its keys.
+    fn split(&mut self) {
+        let shift = 63 - self.bits;
+        let mut runs = Vec::with_capacity(self.runs.len() * 2);
+        for run in std::mem::take(&mut self.runs) {
+            let at = run.keys.partition_point(|k| (k >> shift) & 1 == 0);
+            runs.push(Run { keys: run.keys[..at].to_vec(), members: run.members[..at].to_vec() });
+            runs.push(Run { keys: run.keys[at..].to_vec(), members: run.members[at..].to_vec() });
+        }
+        self.runs = runs;
+        self.bits += 1;
+    }
+}
+
+/// The current members of every bucket of one worker.
+#[derive(Default)]
+pub struct Buckets {
+    /// Buckets whose only member has count one: most of them.
+    lone: Lone,
+    /// Every other non-empty bucket: its members sorted, with their non-zero counts.
+    shared: HashMap<BucketKey, Vec<(DocKey, isize)>, Mix>,
+    /// Largest bucket size for linking, as in [`bucket_links`].
+    cap: usize,
+}
+
+impl Buckets {
+    /// Empty buckets that link at most `cap` members each.
+    pub fn new(cap: usize) -> Buckets {
+        Buckets { cap, ..Buckets::default() }
+    }
+
+    /// Number of non-empty buckets.
+    pub fn len(&self) -> usize {
+        self.lone.len + self.shared.len()
+    }
+
+    /// Whether no bucket has a member.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Applies one epoch's updates `((bucket, member), diff)` (consolidated here) and
+    /// appends the changes of the candidate links `((member, hub), diff)` to `out`.
+    pub fn apply(&mut self, updates: &mut Vec<((BucketKey, DocKey), isize)>, out: &mut Vec<((DocKey, DocKey), isize)>) {
+        differential_dataflow::consolidation::consolidate(updates);
+        let mut members: Vec<(DocKey, isize)> = Vec::new();
+        let mut positive: Vec<DocKey> = Vec::new();
+        let mut before: Vec<(DocKey, DocKey)> = Vec::new();
+        for group in updates.chunk_by(|a, b| a.0.0 == b.0.0) {
+            let bucket = group[0].0.0;
+            members.clear();
+            if let Some(m) = self.lone.remove(bucket) {
+                members.push((m, 1));
+            } else if let Some(ms) = self.shared.remove(&bucket) {
+                members = ms;
+            }
+            positive.clear();
+            positive.extend(members.iter().filter(|(_, n)| *n > 0).map(|(m, _)| *m));
+            before.clear();
+            if positive.len() > 1 {
+                before = bucket_links(bucket, &positive, self.cap).0;
+            }
+            merge_counts(&mut members, group.iter().map(|&((_, m), d)| (m, d)));
+            positive.clear();
+            positive.extend(members.iter().filter(|(_, n)| *n > 0).map(|(m, _)| *m));
+            let mut after = Vec::new();
+            if positive.len() > 1 {
+                let capped;
+                (after, capped) = bucket_links(bucket, &positive, self.cap);
+                if capped {
+                    tracing::warn!(
+                        bucket,
+                        members = positive.len(),
+                        cap = self.cap,
+                        "lsh bucket over the cap: only the first members are linked"
+                    );
+                }
+            }
+            difference(&mut before, &mut after, out);
+            match members.as_slice() {
+                [] => {}
+                [(m, 1)] => {
+                    self.lone.insert(bucket, *m);
+                }
+                _ => {
+                    self.shared.insert(bucket, std::mem::take(&mut members));
+                }
+            }
+        }
+        updates.clear();
+    }
+}
+
+/// Adds `changes` (sorted by member, one each) to `members` (sorted, non-zero counts).
+fn merge_counts(members: &mut Vec<(DocKey, isize)>, changes: impl Iterator<Item = (DocKey, isize)>) {
+    for (m, d) in changes {
+        match members.binary_search_by_key(&m, |(k, _)| *k) {
+            Ok(i) => {
+                members[i].1 += d;
+                if members[i].1 == 0 {
+                    members.remove(i);
+                }
+            }
+            Err(i) => members.insert(i, (m, d)),
+        }
+    }
+}
+
+/// Appends `after − before` to `out`: retractions of the links that went, insertions of
+/// those that came; links in both cancel.
+fn difference(
+    before: &mut [(DocKey, DocKey)],
+    after: &mut [(DocKey, DocKey)],
+    out: &mut Vec<((DocKey, DocKey), isize)>,
+) {
+    before.sort_unstable();
+    after.sort_unstable();
+    let (mut i, mut j) = (0, 0);
+    while i < before.len() || j < after.len() {
+        match (before.get(i), after.get(j)) {
+            (Some(b), Some(a)) if b == a => {
+                i += 1;
+                j += 1;
+            }
+            (Some(b), Some(a)) if b < a => {
+                out.push((*b, -1));
+                i += 1;
+            }
+            (Some(b), None) => {
+                out.push((*b, -1));
+                i += 1;
+            }
+            (_, Some(a)) => {
+                out.push((*a, 1));
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+}
+
+/// An epoch's updates waiting for the frontier, with the capability to answer them.
+type Pending = (Capability<Epoch>, Vec<((BucketKey, DocKey), isize)>);
+
+/// The candidate links `(member, hub)` of the buckets `(band key, member)`: the output of
+/// [`bucket_links`] for every bucket, kept current as members come and go. Buckets are
+/// exchanged by band key.
+pub fn lsh_links<'s>(
+    bands: VecCollection<'s, Epoch, (BucketKey, DocKey)>,
+    cap: usize,
+) -> VecCollection<'s, Epoch, (DocKey, DocKey)> {
+    let pact = Exchange::new(|((bucket, _), _, _): &((BucketKey, DocKey), Epoch, isize)| *bucket);
+    bands
+        .inner
+        .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<((DocKey, DocKey), Epoch, isize)>>, _, _, _>(
+            pact,
+            "LshBuckets",
+            move |_cap, _info| {
+                let mut buckets = Buckets::new(cap);
+                let mut stash: BTreeMap<Epoch, Pending> = BTreeMap::new();
+                let mut links = Vec::new();
+                move |(input, frontier), output| {
+                    input.for_each(|cap, data| {
+                        for (update, time, diff) in data.drain(..) {
+                            stash
+                                .entry(time)
+                                .or_insert_with(|| (cap.delayed(&time, 0), Vec::new()))
+                                .1
+                                .push((update, diff));
+                        }
+                    });
+                    while let Some((&epoch, _)) = stash.first_key_value() {
+                        if frontier.less_equal(&epoch) {
+                            break;
+                        }
+                        let Some((_, (cap, mut updates))) = stash.pop_first() else { break };
+                        buckets.apply(&mut updates, &mut links);
+                        let mut session = output.session(&cap);
+                        for (link, diff) in links.drain(..) {
+                            session.give((link, epoch, diff));
+                        }
+                    }
+                }
+            },
+        )
+        .as_collection()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::testing::XorShift;
+
+    /// The links of every bucket computed from scratch, from the accumulated counts.
+    fn from_scratch(counts: &BTreeMap<(BucketKey, DocKey), isize>, cap: usize) -> BTreeMap<(DocKey, DocKey), isize> {
+        let mut by_bucket: BTreeMap<BucketKey, Vec<DocKey>> = BTreeMap::new();
+        for (&(b, m), &n) in counts {
+            if n > 0 {
+                by_bucket.entry(b).or_default().push(m);
+            }
+        }
+        let mut links = BTreeMap::new();
+        for (b, members) in by_bucket {
+            for l in bucket_links(b, &members, cap).0 {
+                *links.entry(l).or_insert(0) += 1;
+            }
+        }
+        links
+    }
+
+    /// Over random sequences of epochs (insertions, retractions, counts above one, counts
+    /// that go negative and come back, a small key space so buckets fill and empty), the
+    /// accumulated output after every epoch equals the links computed from scratch.
+    #[test]
+    fn incremental_links_equal_links_from_scratch() {
+        for seed in 1..=300u64 {
+            let mut rng = XorShift::new(seed);
+            let cap = 2 + rng.below(5) as usize;
+            let (nb, nm) = (1 + rng.below(12), 1 + rng.below(20) as u32);
+            let mut buckets = Buckets::new(cap);
+            let mut counts: BTreeMap<(BucketKey, DocKey), isize> = BTreeMap::new();
+            let mut emitted: BTreeMap<(DocKey, DocKey), isize> = BTreeMap::new();
+            for _epoch in 0..12 {
+                let mut updates = Vec::new();
+                for _ in 0..rng.below(30) {
+                    let key = (rng.below(nb).wrapping_mul(0x9E37_79B9_7F4A_7C15), rng.below(u64::from(nm)) as u32);
+                    let live = counts.get(&key).copied().unwrap_or(0);
+                    let diff = match rng.below(10) {
+                        0 => -1,
+                        1 => 2,
+                        _ if live > 0 && rng.below(2) == 0 => -live,
+                        _ => 1,
+                    };
+                    *counts.entry(key).or_insert(0) += diff;
+                    updates.push((key, diff));
+                }
+                let mut out = Vec::new();
+                buckets.apply(&mut updates, &mut out);
+                for (link, d) in out {
+                    *emitted.entry(link).or_insert(0) += d;
+                }
+                emitted.retain(|_, n| *n != 0);
+                counts.retain(|_, n| *n != 0);
+                assert_eq!(emitted, from_scratch(&counts, cap), "seed {seed}");
+                let live_buckets: std::collections::BTreeSet<_> = counts.keys().map(|(b, _)| *b).collect();
+                assert_eq!(buckets.len(), live_buckets.len(), "seed {seed}: buckets kept");
+            }
+        }
+    }
+
+    /// The sorted table of lone buckets against a `BTreeMap`, through many splits and
+    /// removals: every key is found with its member, absent keys are not.
+    #[test]
+    fn the_lone_table_keeps_every_key_through_splits() {
+        let mut rng = XorShift::new(7);
+        let mut lone = Lone::default();
+        let mut map = BTreeMap::new();
+        for round in 0..4 {
+            for _ in 0..20_000 {
+                let key = rng.below(u64::MAX) ^ (rng.below(1 << 16) << 48);
+                if map.contains_key(&key) {
+                    continue;
+                }
+                let member = rng.below(1 << 32) as u32;
+                lone.insert(key, member);
+                map.insert(key, member);
+            }
+            let keys: Vec<u64> = map.keys().copied().filter(|k| k % 3 == round % 3).collect();
+            for k in keys {
+                assert_eq!(lone.remove(k), map.remove(&k));
+                assert_eq!(lone.remove(k), None);
+            }
+            assert_eq!(lone.len, map.len());
+        }
+        assert!(lone.bits > 8, "the table split: {} bits", lone.bits);
+        for (k, m) in &map {
+            let run = &lone.runs[lone.run(*k)];
+            let at = run.keys.binary_search(k).expect("key kept");
+            assert_eq!(run.members[at], *m);
+        }
+        assert!(lone.runs.iter().all(|r| r.keys.is_sorted() && r.keys.len() == r.members.len()));
+    }
+
+    /// A bucket of one member lives in the lone table; a second member moves it to the
+    /// shared one and links the two; retracting it moves it back and retracts the link.
+    #[test]
+    fn a_bucket_moves_between_the_tables() {
+        let mut b = Buckets::new(10);
+        let mut out = Vec::new();
+        b.apply(&mut vec![((7, 1), 1)], &mut out);
+        assert!(out.is_empty());
+        assert_eq!((b.lone.len, b.shared.len()), (1, 0));
+        b.apply(&mut vec![((7, 2), 1)], &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!((b.lone.len, b.shared.len()), (0, 1));
+        let link = out[0].0;
+        out.clear();
+        b.apply(&mut vec![((7, 2), -1)], &mut out);
+        assert_eq!(out, vec![(link, -1)]);
+        assert_eq!((b.lone.len, b.shared.len()), (1, 0));
+        out.clear();
+        b.apply(&mut vec![((7, 1), -1)], &mut out);
+        assert!(out.is_empty() && b.is_empty());
+    }
+}
