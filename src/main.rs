@@ -171,6 +171,11 @@ struct JobCli {
     /// File with one host:port per process (default 127.0.0.1:2101, 2102, …).
     #[arg(long)]
     hostfile: Option<PathBuf>,
+    /// Seconds a process of several waits at start for its peers to connect before it
+    /// gives up with an error (process 0 connects once it has opened the tables and, when
+    /// resuming, restored its state from them).
+    #[arg(long, default_value_t = 300.0)]
+    connect_timeout: f64,
     #[command(flatten)]
     fields: FieldArgs,
     /// Also read the folders the chinese-poetry layout skips (error/, strains/, rank/).
@@ -586,6 +591,9 @@ fn stream_input(a: &StreamCli) -> anyhow::Result<StreamInput> {
 }
 
 fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ingest::IngestArgs> {
+    if !(a.connect_timeout.is_finite() && a.connect_timeout > 0.0) {
+        return Err(Usage(format!("--connect-timeout {}: use a positive number of seconds", a.connect_timeout)).into());
+    }
     let addresses = match &a.hostfile {
         Some(p) => ClusterConfig::read_hostfile(p)?,
         None => Vec::new(),
@@ -617,7 +625,13 @@ fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ing
             epoch_bytes: size("epoch-mb", a.epoch_mb)?,
             max_file_bytes: mb(a.max_file_mb),
         },
-        cluster: ClusterConfig { workers: a.workers, processes: a.processes, process: a.process, addresses },
+        cluster: ClusterConfig {
+            workers: a.workers,
+            processes: a.processes,
+            process: a.process,
+            addresses,
+            connect_timeout: std::time::Duration::from_secs_f64(a.connect_timeout),
+        },
         fail_on_error: a.fail_on_error,
         clean: a.clean.config()?,
         dedup: a.dedup.config()?,

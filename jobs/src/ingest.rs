@@ -350,7 +350,9 @@ pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<I
     let reporter = Reporter::start(progress.clone(), Duration::from_secs(10));
     let timely_config = args.cluster.to_timely()?;
     let progress_w = progress.clone();
+    let formed = args.cluster.watch_formation();
     let guards = timely::execute(timely_config, move |worker| {
+        formed.done();
         let (index, peers) = (worker.index(), worker.peers());
         let committer = if index == 0 { committer.lock().ok().and_then(|mut c| c.take()) } else { None };
         let inputs = worker.dataflow::<u64, _, _>(|scope| pipeline::build(scope, &targets, &operators, committer));

@@ -95,3 +95,48 @@ fn one_worker_two_workers_and_two_processes_agree() {
     assert_eq!(searches(&two), hits, "-w 2 searches differ from -w 1");
     assert_eq!(searches(&procs), hits, "-n 2 searches differ from -w 1");
 }
+
+/// A process whose peer never starts gives up after `--connect-timeout` with one line and
+/// status 1, instead of waiting forever in timely's networking: process 0 waits for a
+/// connection that never comes, then process 1 (which finds the tables process 0 created)
+/// for a listener that is not there.
+#[test]
+fn a_process_whose_peer_never_starts_gives_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("corpus.jsonl");
+    generated_jsonl(&input, 20);
+    let hosts = dir.path().join("hosts.txt");
+    std::fs::write(&hosts, format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port())).expect("hostfile");
+    for p in ["0", "1"] {
+        let mut child = wenflow()
+            .arg("ingest")
+            .arg(&input)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .args(["-n", "2", "-p", p, "--connect-timeout", "1.5", "--hostfile"])
+            .arg(&hosts)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(120) {
+                let _ = child.kill();
+                panic!("process {p} still waits for its peer after 120 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr).expect("stderr");
+        assert_eq!(status.code(), Some(1), "process {p}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: process {p} of 2: the cluster did not form within 1.5 s")),
+            "process {p}: {stderr}"
+        );
+    }
+    // The single-process run and the two-process runs above are the cases where it must not
+    // fire: every other test of this file forms its cluster well within the default 300 s.
+}

@@ -110,8 +110,8 @@ impl Lone {
         let run = &mut self.runs[i];
         let at = run.keys.binary_search(&key).unwrap_or_else(|at| at);
         if run.keys.len() == run.keys.capacity() {
-            // Grow by an eighth, not double: spare capacity is most of the overhead.
-            let more = run.keys.len() / 8 + 4;
+            // Grow by a sixteenth, not double: spare capacity is most of the overhead.
+            let more = run.keys.len() / 16 + 2;
             run.keys.reserve_exact(more);
             run.members.reserve_exact(more);
         }
