@@ -216,19 +216,32 @@ impl Buckets {
     }
 }
 
-/// Adds `changes` (sorted by member, one each) to `members` (sorted, non-zero counts).
+/// Adds `changes` (sorted by member, one each) to `members` (sorted, non-zero counts) in
+/// one merge, so that a large bucket taking many members in one epoch costs their sum,
+/// not their product.
 fn merge_counts(members: &mut Vec<(DocKey, isize)>, changes: impl Iterator<Item = (DocKey, isize)>) {
+    let old = std::mem::take(members);
+    let mut old = old.into_iter().peekable();
     for (m, d) in changes {
-        match members.binary_search_by_key(&m, |(k, _)| *k) {
-            Ok(i) => {
-                members[i].1 += d;
-                if members[i].1 == 0 {
-                    members.remove(i);
-                }
+        while let Some(&(k, n)) = old.peek() {
+            if k >= m {
+                break;
             }
-            Err(i) => members.insert(i, (m, d)),
+            members.push((k, n));
+            old.next();
+        }
+        let n = match old.peek() {
+            Some(&(k, n)) if k == m => {
+                old.next();
+                n + d
+            }
+            _ => d,
+        };
+        if n != 0 {
+            members.push((m, n));
         }
     }
+    members.extend(old);
 }
 
 /// Appends `after − before` to `out`: retractions of the links that went, insertions of
