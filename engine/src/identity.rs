@@ -11,20 +11,14 @@
 //! The operator keeps only `doc_id → position` per owned id — never the text — so its
 //! memory is a few dozen bytes per document, whatever the documents' size.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use differential_dataflow::{AsCollection, Hashable, VecCollection};
-use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::Capability;
-use timely::dataflow::operators::generic::Operator;
+use differential_dataflow::{Hashable, VecCollection};
 
 use crate::Epoch;
+use crate::ordered::in_epoch_order;
 use crate::record::{Document, Failure, Shared, SourcePos, Stage};
 use crate::split::split_results;
-
-type Resolved = (Result<Shared<Document>, Failure>, Epoch, isize);
-/// An epoch's updates waiting for the frontier, with the capability to answer them.
-type Pending = (Capability<Epoch>, Vec<(Document, isize)>);
 
 fn rejected(doc: &Document) -> Failure {
     let error = format!("doc_id {:?} is already taken by an earlier input record", doc.doc_id);
@@ -36,55 +30,43 @@ fn rejected(doc: &Document) -> Failure {
 pub fn resolve_ids<'s>(
     docs: VecCollection<'s, Epoch, Document>,
 ) -> (VecCollection<'s, Epoch, Shared<Document>>, VecCollection<'s, Epoch, Failure>) {
-    let pact = Exchange::new(|(d, _, _): &(Document, Epoch, isize)| d.doc_id.hashed());
-    let resolved = docs.inner.unary_frontier::<timely::container::CapacityContainerBuilder<Vec<Resolved>>, _, _, _>(
-        pact,
+    let mut owners: HashMap<String, SourcePos> = HashMap::new();
+    let resolved = in_epoch_order(
+        docs,
         "ResolveIds",
-        |_cap, _info| {
-            let mut owners: HashMap<String, SourcePos> = HashMap::new();
-            let mut stash: BTreeMap<Epoch, Pending> = BTreeMap::new();
-            move |(input, frontier), output| {
-                input.for_each(|cap, data| {
-                    for (doc, time, diff) in data.drain(..) {
-                        stash.entry(time).or_insert_with(|| (cap.delayed(&time, 0), Vec::new())).1.push((doc, diff));
+        |d: &Document| d.doc_id.hashed(),
+        move |_epoch,
+              updates: &mut Vec<(Document, isize)>,
+              output: &mut Vec<(Result<Shared<Document>, Failure>, isize)>| {
+            differential_dataflow::consolidation::consolidate(updates);
+            // Retractions first (they free ids), then claims in input order.
+            updates.sort_by_key(|(doc, diff)| (diff.signum(), doc.pos));
+            for (doc, diff) in updates.drain(..) {
+                if diff < 0 {
+                    if owners.get(&doc.doc_id) == Some(&doc.pos) {
+                        owners.remove(&doc.doc_id);
+                        output.push((Ok(Shared::new(doc)), diff));
+                    } else {
+                        output.push((Err(rejected(&doc)), diff));
                     }
-                });
-                while let Some((&epoch, _)) = stash.first_key_value() {
-                    if frontier.less_equal(&epoch) {
-                        break;
+                } else if owners.contains_key(&doc.doc_id) {
+                    output.push((Err(rejected(&doc)), diff));
+                } else {
+                    owners.insert(doc.doc_id.clone(), doc.pos);
+                    if diff > 1 {
+                        output.push((Err(rejected(&doc)), diff - 1));
                     }
-                    let Some((_, (cap, mut updates))) = stash.pop_first() else { break };
-                    differential_dataflow::consolidation::consolidate(&mut updates);
-                    // Retractions first (they free ids), then claims in input order.
-                    updates.sort_by_key(|(doc, diff)| (diff.signum(), doc.pos));
-                    let mut session = output.session(&cap);
-                    for (doc, diff) in updates {
-                        if diff < 0 {
-                            if owners.get(&doc.doc_id) == Some(&doc.pos) {
-                                owners.remove(&doc.doc_id);
-                                session.give((Ok(Shared::new(doc)), epoch, diff));
-                            } else {
-                                session.give((Err(rejected(&doc)), epoch, diff));
-                            }
-                        } else if owners.contains_key(&doc.doc_id) {
-                            session.give((Err(rejected(&doc)), epoch, diff));
-                        } else {
-                            owners.insert(doc.doc_id.clone(), doc.pos);
-                            if diff > 1 {
-                                session.give((Err(rejected(&doc)), epoch, diff - 1));
-                            }
-                            session.give((Ok(Shared::new(doc)), epoch, 1));
-                        }
-                    }
+                    output.push((Ok(Shared::new(doc)), 1));
                 }
             }
         },
     );
-    split_results(resolved.as_collection())
+    split_results(resolved)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
     use std::sync::{Arc, Mutex};
 
     use differential_dataflow::input::Input;

@@ -32,6 +32,7 @@ pub mod fatal;
 pub mod identity;
 pub mod io;
 pub mod memo;
+pub mod ordered;
 pub mod progress;
 pub mod record;
 pub mod schema;

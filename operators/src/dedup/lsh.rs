@@ -7,25 +7,22 @@
 //! per document, almost all of them buckets of one member that never link anything. This
 //! operator keeps the current members only:
 //!
-//! - a bucket of one member is a band key and a member in a sorted table ([`Lone`]), 12
+//! - a bucket of one member is a band key and a member in a sorted table (`Lone`), 12
 //!   bytes and a little spare capacity an entry;
 //! - a bucket of several (or with a count other than one) keeps its members and their
-//!   counts in a small vector ([`Buckets::shared`]).
+//!   counts in a small vector.
 //!
-//! Epochs are totally ordered, so the current members are all an epoch needs: updates wait
-//! in a stash until the frontier passes their epoch, then each epoch is applied in order,
-//! and a bucket that changed emits the difference between its links before and after, at
-//! that epoch. That is exactly what the `reduce` emits, as the tests check against a
+//! Epochs are totally ordered, so the current members are all an epoch needs: each epoch
+//! is applied once complete, in order ([`in_epoch_order`]), and a bucket that changed
+//! emits the difference between its links before and after, at that epoch. That is exactly what the `reduce` emits, as the tests check against a
 //! recomputation from scratch.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use differential_dataflow::{AsCollection, VecCollection};
-use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::Capability;
-use timely::dataflow::operators::generic::Operator;
+use differential_dataflow::VecCollection;
 use wenflow_engine::Epoch;
+use wenflow_engine::ordered::in_epoch_order;
 
 use super::near::bucket_links;
 
@@ -277,9 +274,6 @@ fn difference(
     }
 }
 
-/// An epoch's updates waiting for the frontier, with the capability to answer them.
-type Pending = (Capability<Epoch>, Vec<((BucketKey, DocKey), isize)>);
-
 /// The candidate links `(member, hub)` of the buckets `(band key, member)`: the output of
 /// [`bucket_links`] for every bucket, kept current as members come and go. Buckets are
 /// exchanged by band key.
@@ -287,41 +281,13 @@ pub fn lsh_links<'s>(
     bands: VecCollection<'s, Epoch, (BucketKey, DocKey)>,
     cap: usize,
 ) -> VecCollection<'s, Epoch, (DocKey, DocKey)> {
-    let pact = Exchange::new(|((bucket, _), _, _): &((BucketKey, DocKey), Epoch, isize)| *bucket);
-    bands
-        .inner
-        .unary_frontier::<timely::container::CapacityContainerBuilder<Vec<((DocKey, DocKey), Epoch, isize)>>, _, _, _>(
-            pact,
-            "LshBuckets",
-            move |_cap, _info| {
-                let mut buckets = Buckets::new(cap);
-                let mut stash: BTreeMap<Epoch, Pending> = BTreeMap::new();
-                let mut links = Vec::new();
-                move |(input, frontier), output| {
-                    input.for_each(|cap, data| {
-                        for (update, time, diff) in data.drain(..) {
-                            stash
-                                .entry(time)
-                                .or_insert_with(|| (cap.delayed(&time, 0), Vec::new()))
-                                .1
-                                .push((update, diff));
-                        }
-                    });
-                    while let Some((&epoch, _)) = stash.first_key_value() {
-                        if frontier.less_equal(&epoch) {
-                            break;
-                        }
-                        let Some((_, (cap, mut updates))) = stash.pop_first() else { break };
-                        buckets.apply(&mut updates, &mut links);
-                        let mut session = output.session(&cap);
-                        for (link, diff) in links.drain(..) {
-                            session.give((link, epoch, diff));
-                        }
-                    }
-                }
-            },
-        )
-        .as_collection()
+    let mut buckets = Buckets::new(cap);
+    in_epoch_order(
+        bands,
+        "LshBuckets",
+        |(bucket, _): &(BucketKey, DocKey)| *bucket,
+        move |_epoch, updates, links| buckets.apply(updates, links),
+    )
 }
 
 #[cfg(test)]
