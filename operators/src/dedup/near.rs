@@ -20,8 +20,9 @@
 //! `max_bucket` and are reported. Documents with the same content hash are linked the same
 //! way, to the first key of their group, and those links stand by the content alone.
 //! Every stage after the sketches holds a pointer to the one sketch of a document, not a
-//! copy of its text. Clusters are the connected components of the verified links, found by iterating "my label is
-//! the smallest label among me and my neighbours" to a fixed point; because the fixed
+//! copy of its text. Clusters are the connected components of the verified links, found
+//! by iterating "my label is the smallest label among me and my neighbours" to a fixed
+//! point; because the fixed
 //! point is recomputed from the current links at every epoch (differential's iterate), a
 //! deletion that cuts a cluster splits it. Every stage consumes and produces diffs.
 
@@ -148,14 +149,6 @@ impl Sketch {
     }
 }
 
-// The key a document goes by inside the operator (`DocKey`) is its `doc_id` hashed to 32
-// bits, so that the LSH buckets, the largest state (one entry per document and band), hold
-// a 4-byte member per entry. Ids that share a key (about 18 pairs among 390k documents)
-// cost a few wasted candidates and nothing else: every link and row is checked by
-// `doc_id`. A bucket (`BucketKey`) is a band key of 64 bits, because an unrelated document
-// that shares a bucket by chance may become its hub and cost the bucket's members their
-// link.
-
 /// Characters as a string of exactly their size (it is kept for the lifetime of the
 /// document).
 fn exact_string(chars: &[char]) -> String {
@@ -221,15 +214,14 @@ where
     if !config.near {
         return super::exact_duplicates(docs);
     }
-    let hasher = Arc::new(MinHasher::new(config.minhash));
-
-    let (h, verify) = (hasher, config.verify);
+    let (h, verify) = (MinHasher::new(config.minhash), config.verify);
     let prepared = docs.map(move |d| {
         let d: &Document = d.borrow();
         let text = d.text_simplified.as_deref().unwrap_or(&d.text);
         let chars = normalized_chars(text);
         let sig = h.signature_of_chars(&chars).unwrap_or_default();
-        let bands = h.band_keys(&sig);
+        // Shared: the stream goes to three consumers, and only one reads the bands.
+        let bands = Shared::new(h.band_keys(&sig));
         let sketch = Sketch {
             doc_id: Shared::new(d.doc_id.clone()),
             content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
@@ -261,7 +253,7 @@ where
         )
         .map(|(_, link)| link);
 
-    let bands = prepared.flat_map(|(key, _, bands)| bands.into_iter().map(move |bucket| (bucket, key)));
+    let bands = prepared.flat_map(|(key, _, bands)| (0..bands.len()).map(move |i| (bands[i], key)));
     let candidates = lsh_links(bands, config.max_bucket);
 
     // A candidate or exact link stands between two documents (not two that merely share a
