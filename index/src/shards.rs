@@ -326,6 +326,10 @@ impl ShardWriter {
             None => None,
         };
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        // A writer killed mid-commit leaves files no `meta.json` names. Delete files are
+        // named by segment and opstamp, and replaying the epoch writes the same names
+        // (tantivy refuses to overwrite), so what no commit names goes before any write.
+        writer.garbage_collect_files().wait()?;
         Ok(ShardWriter {
             shard,
             dir,

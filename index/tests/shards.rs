@@ -171,6 +171,48 @@ fn updates_replace_and_retractions_delete() {
     assert!(ShardWriter::open(&layout, 0, "another-job").is_err(), "another job's shard is refused");
 }
 
+/// A writer killed after it wrote an epoch's files and before `meta.json` named them
+/// leaves those files behind. Delete files are named by segment and opstamp, so the same
+/// epoch replayed after the restart writes the same name: the reopened writer must clear
+/// what no commit names first (a continuous Kafka stream killed at random moments met this).
+#[test]
+fn an_epoch_interrupted_before_its_commit_is_written_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = IndexLayout::open_or_create(dir.path(), 1, true).expect("layout");
+    let shard = layout.shard_dir(0);
+    let (a, b) = (poem(0), poem(1));
+    let mut w = ShardWriter::open(&layout, 0, "job").expect("open");
+    w.apply(&[(&a, 1), (&b, 1)], &[]).expect("apply");
+    w.commit(1).expect("commit");
+    drop(w);
+    let meta_at_1 = std::fs::read(shard.join("meta.json")).expect("meta.json");
+
+    // Epoch 2 deletes p1. Its files are written, then its `meta.json` is lost, as when the
+    // process dies between the two.
+    let mut w = ShardWriter::open(&layout, 0, "job").expect("open");
+    w.apply(&[(&b, -1)], &[]).expect("apply");
+    w.commit(2).expect("commit");
+    drop(w);
+    let orphans: Vec<String> = std::fs::read_dir(&shard)
+        .expect("shard dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".del"))
+        .collect();
+    assert_eq!(orphans.len(), 1, "epoch 2 wrote one delete file: {orphans:?}");
+    std::fs::write(shard.join("meta.json"), &meta_at_1).expect("meta.json");
+
+    let mut w = ShardWriter::open(&layout, 0, "job").expect("reopen after the crash");
+    assert_eq!(w.committed(), Some(1));
+    w.apply(&[(&b, -1)], &[]).expect("apply again");
+    w.commit(2).expect("epoch 2 commits again over the files of its first try");
+    w.finish().expect("finish");
+    let s = ShardedSearcher::open(dir.path()).expect("open");
+    assert_eq!((s.num_docs(), s.epoch()), (1, Some(2)));
+    assert!(ids(&s, "春眠不覺曉").is_empty(), "the deletion holds");
+    assert_eq!(ids(&s, "舉頭望明月"), ["p0"]);
+}
+
 #[test]
 fn catch_up_replays_the_epochs_a_shard_lacks() {
     let dir = tempfile::tempdir().expect("tempdir");
