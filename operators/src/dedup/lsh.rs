@@ -7,10 +7,12 @@
 //! per document, almost all of them buckets of one member that never link anything. This
 //! operator keeps the current members only:
 //!
-//! - a bucket of one member is a band key and a member in a sorted table (`Lone`), 12
+//! - a bucket of one member is a band key and a member in a sorted table ([`Runs`]), 12
 //!   bytes and a little spare capacity an entry;
-//! - a bucket of several (or with a count other than one) keeps its members and their
-//!   counts in a small vector.
+//! - a bucket of two, as every exact duplicate's bands are, is a band key and two members
+//!   in another such table, 16 bytes an entry;
+//! - a bucket of more (or with a count other than one) keeps its members and their counts
+//!   in a small vector.
 //!
 //! Epochs are totally ordered, so the current members are all an epoch needs: each epoch
 //! is applied once complete, in order ([`in_epoch_order`]), and a bucket that changed
@@ -63,42 +65,48 @@ impl Hasher for MixHasher {
 
 type Mix = BuildHasherDefault<MixHasher>;
 
-/// Average entries per run above which [`Lone`] doubles its runs.
+/// Average entries per run above which a [`Runs`] table doubles its runs.
 const RUN: usize = 48;
 
-/// Buckets of one member: band keys and members sorted by key, in runs chosen by the key's
-/// top bits (band keys are uniform hashes, and the exchange routes by their low bits). A
-/// lookup searches a run of a few dozen keys and an insertion moves as many; the runs
-/// double when they grow past [`RUN`] entries on average, so a table of millions costs 12
-/// bytes an entry and some spare capacity, against about 36 for an arrangement of
-/// (key, member, epoch, diff) and 26 for a hash table.
-struct Lone {
+/// Buckets of a fixed number `N` of members, each with count one: band keys and members
+/// sorted by key, in runs chosen by the key's top bits (band keys are uniform hashes, and
+/// the exchange routes by their low bits). A lookup searches a run of a few dozen keys and
+/// an insertion moves as many; the runs double when they grow past [`RUN`] entries on
+/// average, so a table of millions costs `8 + 4N` bytes an entry and some spare capacity,
+/// against about 36 for an arrangement of (key, member, epoch, diff) and, for a bucket of
+/// two, 32 for a hash table entry plus a heap allocation for the members.
+struct Runs<const N: usize> {
     /// `log2(runs.len())`: how many top bits of a key choose its run.
     bits: u32,
-    runs: Vec<Run>,
+    runs: Vec<Run<N>>,
     len: usize,
 }
 
-/// One run of [`Lone`]: keys sorted, members beside them.
-#[derive(Default)]
-struct Run {
+/// One run of [`Runs`]: keys sorted, members beside them.
+struct Run<const N: usize> {
     keys: Vec<BucketKey>,
-    members: Vec<DocKey>,
+    members: Vec<[DocKey; N]>,
 }
 
-impl Default for Lone {
+impl<const N: usize> Default for Run<N> {
     fn default() -> Self {
-        Lone { bits: 4, runs: (0..16).map(|_| Run::default()).collect(), len: 0 }
+        Run { keys: Vec::new(), members: Vec::new() }
     }
 }
 
-impl Lone {
+impl<const N: usize> Default for Runs<N> {
+    fn default() -> Self {
+        Runs { bits: 4, runs: (0..16).map(|_| Run::default()).collect(), len: 0 }
+    }
+}
+
+impl<const N: usize> Runs<N> {
     fn run(&self, key: BucketKey) -> usize {
         (key >> (64 - self.bits)) as usize
     }
 
-    /// Removes the bucket `key`, returning its member.
-    fn remove(&mut self, key: BucketKey) -> Option<DocKey> {
+    /// Removes the bucket `key`, returning its members.
+    fn remove(&mut self, key: BucketKey) -> Option<[DocKey; N]> {
         let i = self.run(key);
         let run = &mut self.runs[i];
         let at = run.keys.binary_search(&key).ok()?;
@@ -107,8 +115,8 @@ impl Lone {
         Some(run.members.remove(at))
     }
 
-    /// Adds the bucket `key` (absent) with its one member.
-    fn insert(&mut self, key: BucketKey, member: DocKey) {
+    /// Adds the bucket `key` (absent) with its members.
+    fn insert(&mut self, key: BucketKey, members: [DocKey; N]) {
         let i = self.run(key);
         let run = &mut self.runs[i];
         let at = run.keys.binary_search(&key).unwrap_or_else(|at| at);
@@ -119,7 +127,7 @@ impl Lone {
             run.members.reserve_exact(more);
         }
         run.keys.insert(at, key);
-        run.members.insert(at, member);
+        run.members.insert(at, members);
         self.len += 1;
         if self.len > RUN * self.runs.len() && self.bits < 48 {
             self.split();
@@ -144,7 +152,10 @@ impl Lone {
 #[derive(Default)]
 pub struct Buckets {
     /// Buckets whose only member has count one: most of them.
-    lone: Lone,
+    lone: Runs<1>,
+    /// Buckets of two members with count one each (sorted): most of the rest, as every
+    /// exact duplicate shares all its bands with its twin.
+    pairs: Runs<2>,
     /// Every other non-empty bucket: its members sorted, with their non-zero counts.
     shared: HashMap<BucketKey, Vec<(DocKey, isize)>, Mix>,
     /// Largest bucket size for linking, as in [`bucket_links`].
@@ -159,7 +170,7 @@ impl Buckets {
 
     /// Number of non-empty buckets.
     pub fn len(&self) -> usize {
-        self.lone.len + self.shared.len()
+        self.lone.len + self.pairs.len + self.shared.len()
     }
 
     /// Whether no bucket has a member.
@@ -177,8 +188,10 @@ impl Buckets {
         for group in updates.chunk_by(|a, b| a.0.0 == b.0.0) {
             let bucket = group[0].0.0;
             members.clear();
-            if let Some(m) = self.lone.remove(bucket) {
+            if let Some([m]) = self.lone.remove(bucket) {
                 members.push((m, 1));
+            } else if let Some([a, b]) = self.pairs.remove(bucket) {
+                members.extend([(a, 1), (b, 1)]);
             } else if let Some(ms) = self.shared.remove(&bucket) {
                 members = ms;
             }
@@ -207,11 +220,12 @@ impl Buckets {
             difference(&mut before, &mut after, out);
             match members.as_slice() {
                 [] => {}
-                [(m, 1)] => {
-                    self.lone.insert(bucket, *m);
-                }
+                [(m, 1)] => self.lone.insert(bucket, [*m]),
+                [(a, 1), (b, 1)] => self.pairs.insert(bucket, [*a, *b]),
                 _ => {
-                    self.shared.insert(bucket, std::mem::take(&mut members));
+                    let mut kept = std::mem::take(&mut members);
+                    kept.shrink_to_fit();
+                    self.shared.insert(bucket, kept);
                 }
             }
         }
@@ -365,7 +379,7 @@ mod tests {
     #[test]
     fn the_lone_table_keeps_every_key_through_splits() {
         let mut rng = XorShift::new(7);
-        let mut lone = Lone::default();
+        let mut lone = Runs::<1>::default();
         let mut map = BTreeMap::new();
         for round in 0..4 {
             for _ in 0..20_000 {
@@ -374,8 +388,8 @@ mod tests {
                     continue;
                 }
                 let member = rng.below(1 << 32) as u32;
-                lone.insert(key, member);
-                map.insert(key, member);
+                lone.insert(key, [member]);
+                map.insert(key, [member]);
             }
             let keys: Vec<u64> = map.keys().copied().filter(|k| k % 3 == round % 3).collect();
             for k in keys {
@@ -393,25 +407,36 @@ mod tests {
         assert!(lone.runs.iter().all(|r| r.keys.is_sorted() && r.keys.len() == r.members.len()));
     }
 
-    /// A bucket of one member lives in the lone table; a second member moves it to the
-    /// shared one and links the two; retracting it moves it back and retracts the link.
+    /// A bucket of one member lives in the lone table, of two in the pairs table, of three
+    /// or with a count above one in the shared one; it moves between them as members come
+    /// and go, and its links follow.
     #[test]
     fn a_bucket_moves_between_the_tables() {
         let mut b = Buckets::new(10);
         let mut out = Vec::new();
-        b.apply(&mut vec![((7, 1), 1)], &mut out);
-        assert!(out.is_empty());
-        assert_eq!((b.lone.len, b.shared.len()), (1, 0));
-        b.apply(&mut vec![((7, 2), 1)], &mut out);
-        assert_eq!(out.len(), 1);
-        assert_eq!((b.lone.len, b.shared.len()), (0, 1));
-        let link = out[0].0;
-        out.clear();
-        b.apply(&mut vec![((7, 2), -1)], &mut out);
-        assert_eq!(out, vec![(link, -1)]);
-        assert_eq!((b.lone.len, b.shared.len()), (1, 0));
-        out.clear();
-        b.apply(&mut vec![((7, 1), -1)], &mut out);
-        assert!(out.is_empty() && b.is_empty());
+        let tables = |b: &Buckets| (b.lone.len, b.pairs.len, b.shared.len());
+        let mut step = |b: &mut Buckets, member: DocKey, diff: isize| {
+            out.clear();
+            b.apply(&mut vec![((7, member), diff)], &mut out);
+            let mut links = out.clone();
+            links.sort();
+            links
+        };
+        assert!(step(&mut b, 1, 1).is_empty());
+        assert_eq!(tables(&b), (1, 0, 0));
+        let links = step(&mut b, 2, 1);
+        assert_eq!(links.len(), 1);
+        assert_eq!(tables(&b), (0, 1, 0));
+        assert_eq!(step(&mut b, 3, 1).iter().map(|(_, d)| d).sum::<isize>(), 1, "three members, two links");
+        assert_eq!(tables(&b), (0, 0, 1));
+        step(&mut b, 3, -1);
+        assert_eq!(tables(&b), (0, 1, 0));
+        assert!(step(&mut b, 2, 1).is_empty(), "a second copy adds no link");
+        assert_eq!(tables(&b), (0, 0, 1), "a count of two is not a pair");
+        step(&mut b, 2, -1);
+        assert_eq!(tables(&b), (0, 1, 0));
+        assert_eq!(step(&mut b, 2, -1), links.iter().map(|&(l, _)| (l, -1)).collect::<Vec<_>>());
+        assert_eq!(tables(&b), (1, 0, 0));
+        assert!(step(&mut b, 1, -1).is_empty() && b.is_empty());
     }
 }
