@@ -331,33 +331,46 @@ fn dedup_alone(
                 .probe();
             (input, probe)
         });
-        // Every worker reads the files and keeps its lines, in epochs of 32k lines, as an
-        // ingest of the corpus commits about a dozen epochs.
-        let lines = files.iter().flat_map(|f| match std::fs::File::open(f) {
-            Ok(f) => Box::new(std::io::BufRead::lines(std::io::BufReader::new(f)).map_while(Result::ok))
-                as Box<dyn Iterator<Item = String>>,
-            Err(e) => panic!("reading {}: {e}", f.display()),
-        });
-        let mut last = 1;
-        for (i, line) in lines.enumerate() {
-            if i > 0 && i % 32_768 == 0 {
-                let epoch = (i / 32_768) as u64;
-                last = epoch + 1;
-                docs.advance_to(epoch);
-                docs.flush();
-                worker.step_while(|| probe.less_than(&epoch));
+        // Every worker reads the files and parses its own lines, in epochs of 32k lines, as
+        // an ingest of the corpus commits about a dozen epochs.
+        #[derive(serde::Deserialize)]
+        struct Line<'a> {
+            #[serde(borrow)]
+            id: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            text: std::borrow::Cow<'a, str>,
+        }
+        let mut line = Vec::new();
+        let (mut i, mut last) = (0usize, 1);
+        for f in files.iter() {
+            let file = std::fs::File::open(f).unwrap_or_else(|e| panic!("reading {}: {e}", f.display()));
+            let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+            loop {
+                line.clear();
+                match std::io::BufRead::read_until(&mut reader, b'\n', &mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => panic!("reading {}: {e}", f.display()),
+                }
+                if i > 0 && i % 32_768 == 0 {
+                    let epoch = (i / 32_768) as u64;
+                    last = epoch + 1;
+                    docs.advance_to(epoch);
+                    docs.flush();
+                    worker.step_while(|| probe.less_than(&epoch));
+                }
+                i += 1;
+                if (i - 1) % peers != index {
+                    continue;
+                }
+                let Ok(l) = serde_json::from_slice::<Line>(&line) else { continue };
+                docs.insert(Document {
+                    doc_id: l.id.into_owned(),
+                    content_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(l.text.as_bytes())),
+                    text: l.text.into_owned(),
+                    ..Document::default()
+                });
             }
-            if i % peers != index {
-                continue;
-            }
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-            let (Some(id), Some(t)) = (v["id"].as_str(), v["text"].as_str()) else { continue };
-            docs.insert(Document {
-                doc_id: id.to_string(),
-                content_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(t.as_bytes())),
-                text: t.to_string(),
-                ..Document::default()
-            });
         }
         docs.advance_to(last);
         docs.flush();
