@@ -59,12 +59,27 @@ impl MinHashConfig {
 #[derive(Clone, Debug)]
 pub struct MinHasher {
     config: MinHashConfig,
+    /// The first [`PROBES`] positions of every position's probe sequence, row by row: the
+    /// sequences are the same for every text, and a short text probes for most of its
+    /// positions.
+    probes: Vec<u16>,
 }
+
+/// Probe positions computed ahead per signature position.
+const PROBES: usize = 32;
 
 impl MinHasher {
     /// The hasher of `config`.
     pub fn new(config: MinHashConfig) -> Self {
-        MinHasher { config }
+        let mut h = MinHasher { config, probes: Vec::new() };
+        let k = config.permutations();
+        if k <= usize::from(u16::MAX) {
+            h.probes = (0..k)
+                .flat_map(|i| (0..PROBES as u64).map(move |a| (i, a)))
+                .map(|(i, a)| h.probe(i, a, k) as u16)
+                .collect();
+        }
+        h
     }
 
     /// The configuration.
@@ -87,18 +102,17 @@ impl MinHasher {
     /// Jaccard similarity of the n-gram sets, as with `k` independent permutations, at the
     /// cost of one hash per n-gram instead of `k`.
     pub fn signature_of_chars(&self, chars: &[char]) -> Option<Vec<u32>> {
-        let hashes = ngram_hashes(chars, self.config.ngram.max(1), self.config.seed);
-        if hashes.is_empty() {
+        if chars.is_empty() {
             return None;
         }
         let k = self.config.permutations();
         let mut sig = vec![u32::MAX; k];
         let mut filled = vec![false; k];
-        for h in hashes {
+        for_each_ngram_hash(chars, self.config.ngram.max(1), self.config.seed, |h| {
             let bin = (((h >> 32) * k as u64) >> 32) as usize;
             sig[bin] = sig[bin].min(h as u32);
             filled[bin] = true;
-        }
+        });
         let nonempty = filled.iter().filter(|&&f| f).count();
         if nonempty == k {
             return Some(sig);
@@ -113,7 +127,12 @@ impl MinHasher {
             if filled[i] {
                 continue;
             }
-            let mut attempt = 0u64;
+            let ahead = self.probes.get(i * PROBES..(i + 1) * PROBES).unwrap_or_default();
+            if let Some(&j) = ahead.iter().find(|&&j| filled[usize::from(j)]) {
+                sig[i] = sig[usize::from(j)];
+                continue;
+            }
+            let mut attempt = ahead.len() as u64;
             loop {
                 let j = self.probe(i, attempt, k);
                 if filled[j] {
@@ -158,19 +177,41 @@ pub fn normalized_chars(text: &str) -> Vec<char> {
 
 /// The 64-bit hashes of the n-grams of `chars` (a text shorter than `n` is one n-gram).
 fn ngram_hashes(chars: &[char], n: usize, seed: u64) -> Vec<u64> {
+    let mut hashes = Vec::with_capacity(chars.len());
+    for_each_ngram_hash(chars, n, seed, |h| hashes.push(h));
+    hashes
+}
+
+/// Calls `f` with the hash of each n-gram of `chars` in order: xxh3 of the characters'
+/// code points as little-endian `u32`s (a text shorter than `n` is one n-gram).
+fn for_each_ngram_hash(chars: &[char], n: usize, seed: u64, mut f: impl FnMut(u64)) {
+    if chars.is_empty() {
+        return;
+    }
+    if n == 2 {
+        // The common case, without a buffer: the same bytes as below.
+        if chars.len() < 2 {
+            f(xxhash_rust::xxh3::xxh3_64_with_seed(&(chars[0] as u32).to_le_bytes(), seed));
+        }
+        for g in chars.windows(2) {
+            let bytes = (u64::from(g[0] as u32) | u64::from(g[1] as u32) << 32).to_le_bytes();
+            f(xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, seed));
+        }
+        return;
+    }
     let mut buf = Vec::with_capacity(n * 4);
     let mut gram = |g: &[char]| {
         buf.clear();
         buf.extend(g.iter().flat_map(|&c| (c as u32).to_le_bytes()));
         xxhash_rust::xxh3::xxh3_64_with_seed(&buf, seed)
     };
-    if chars.is_empty() {
-        return Vec::new();
-    }
     if chars.len() < n {
-        return vec![gram(chars)];
+        f(gram(chars));
+        return;
     }
-    chars.windows(n).map(gram).collect()
+    for g in chars.windows(n) {
+        f(gram(g));
+    }
 }
 
 /// The distinct n-gram hashes of a text's Han characters, sorted (for exact Jaccard).
@@ -300,5 +341,55 @@ mod tests {
         assert!(exact_jaccard(&base, &near, 5) > 0.8, "{}", exact_jaccard(&base, &near, 5));
         assert!(!keys(&base).is_disjoint(&keys(&near)));
         assert!(keys(&base).is_disjoint(&keys(other)));
+    }
+
+    /// The signature as defined, with nothing computed ahead: every n-gram's bytes hashed
+    /// from a buffer, and every empty position probing from its first attempt.
+    fn reference_signature(h: &MinHasher, chars: &[char]) -> Option<Vec<u32>> {
+        let (n, k) = (h.config.ngram.max(1), h.config.permutations());
+        let grams: Vec<&[char]> = if chars.len() < n { vec![chars] } else { chars.windows(n).collect() };
+        if chars.is_empty() {
+            return None;
+        }
+        let (mut sig, mut filled) = (vec![u32::MAX; k], vec![false; k]);
+        for g in grams {
+            let bytes: Vec<u8> = g.iter().flat_map(|&c| (c as u32).to_le_bytes()).collect();
+            let v = xxhash_rust::xxh3::xxh3_64_with_seed(&bytes, h.config.seed);
+            let bin = (((v >> 32) * k as u64) >> 32) as usize;
+            sig[bin] = sig[bin].min(v as u32);
+            filled[bin] = true;
+        }
+        let mut out = sig.clone();
+        for i in (0..k).filter(|&i| !filled[i]) {
+            let j = (0..).map(|a| h.probe(i, a, k)).find(|&j| filled[j]).expect("a non-empty position");
+            out[i] = sig[j];
+        }
+        Some(out)
+    }
+
+    /// Signatures equal their definition for texts of every length (one character to many
+    /// times the positions) and every n-gram size, with few or many positions: the probes
+    /// computed ahead and the bigram fast path change nothing.
+    #[test]
+    fn signatures_equal_their_definition() {
+        let mut rng = XorShift::new(5);
+        for (ngram, bands, rows) in [(2, 20, 6), (1, 4, 2), (3, 20, 6), (5, 14, 8), (2, 1, 1), (2, 64, 8)] {
+            let h = MinHasher::new(MinHashConfig { ngram, bands, rows, ..MinHashConfig::default() });
+            for _ in 0..300 {
+                let len = match rng.below(4) {
+                    0 => 1 + rng.below(4) as usize,
+                    1 => 5 + rng.below(40) as usize,
+                    _ => 1 + rng.below(600) as usize,
+                };
+                let chars: Vec<char> =
+                    (0..len).map(|_| char::from_u32(0x4E00 + rng.below(300) as u32).unwrap_or('一')).collect();
+                assert_eq!(
+                    h.signature_of_chars(&chars),
+                    reference_signature(&h, &chars),
+                    "{ngram} {bands}×{rows}, {len}"
+                );
+            }
+            assert_eq!(h.signature_of_chars(&[]), None);
+        }
     }
 }
