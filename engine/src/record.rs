@@ -450,9 +450,9 @@ pub struct EntityCount {
 }
 
 /// A record behind an `Arc`: a stream with several consumers hands each a pointer instead
-/// of a copy of the text. Serialises as the record itself.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Shared<T>(pub Arc<T>);
+/// of a copy of the text. Serialises as the record itself. `Shared<str>` is a string in
+/// one allocation with its counts.
+pub struct Shared<T: ?Sized>(pub Arc<T>);
 
 impl<T> Shared<T> {
     /// A shared record.
@@ -461,28 +461,78 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T> std::ops::Deref for Shared<T> {
+impl From<&str> for Shared<str> {
+    fn from(s: &str) -> Self {
+        Shared(Arc::from(s))
+    }
+}
+
+impl<T: ?Sized> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Arc::clone(&self.0))
+    }
+}
+
+impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Shared").field(&&*self.0).finish()
+    }
+}
+
+impl<T: ?Sized + PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        *self.0 == *other.0
+    }
+}
+
+impl<T: ?Sized + Eq> Eq for Shared<T> {}
+
+impl<T: ?Sized + PartialOrd> PartialOrd for Shared<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        (*self.0).partial_cmp(&*other.0)
+    }
+}
+
+impl<T: ?Sized + Ord> Ord for Shared<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (*self.0).cmp(&*other.0)
+    }
+}
+
+impl<T: ?Sized + std::hash::Hash> std::hash::Hash for Shared<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (*self.0).hash(state);
+    }
+}
+
+impl<T: ?Sized> std::ops::Deref for Shared<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
     }
 }
 
-impl<T> std::borrow::Borrow<T> for Shared<T> {
+impl<T: ?Sized> std::borrow::Borrow<T> for Shared<T> {
     fn borrow(&self) -> &T {
         &self.0
     }
 }
 
-impl<T: Serialize> Serialize for Shared<T> {
+impl<T: ?Sized + Serialize> Serialize for Shared<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.as_ref().serialize(serializer)
+        (*self.0).serialize(serializer)
     }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Shared<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize(deserializer).map(|t| Shared(Arc::new(t)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Shared<str> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|s| Shared(Arc::from(s)))
     }
 }
 

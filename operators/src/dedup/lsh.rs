@@ -178,6 +178,28 @@ impl Buckets {
         self.len() == 0
     }
 
+    /// Appends the links of a bucket with `members` (sorted, non-zero counts) to `links`:
+    /// those of [`bucket_links`] among the members with a positive count, and a member's
+    /// link to itself when its count is above one (two documents whose keys collide, which
+    /// the join on keys then pairs). Returns whether the bucket was capped.
+    fn links(
+        &self,
+        bucket: BucketKey,
+        members: &[(DocKey, isize)],
+        positive: &mut Vec<DocKey>,
+        links: &mut Vec<(DocKey, DocKey)>,
+    ) -> bool {
+        positive.clear();
+        positive.extend(members.iter().filter(|(_, n)| *n > 0).map(|(m, _)| *m));
+        links.extend(members.iter().filter(|(_, n)| *n > 1).map(|(m, _)| (*m, *m)));
+        if positive.len() < 2 {
+            return false;
+        }
+        let (linked, capped) = bucket_links(bucket, positive, self.cap);
+        links.extend(linked);
+        capped
+    }
+
     /// Applies one epoch's updates `((bucket, member), diff)` (consolidated here) and
     /// appends the changes of the candidate links `((member, hub), diff)` to `out`.
     pub fn apply(&mut self, updates: &mut Vec<((BucketKey, DocKey), isize)>, out: &mut Vec<((DocKey, DocKey), isize)>) {
@@ -195,27 +217,17 @@ impl Buckets {
             } else if let Some(ms) = self.shared.remove(&bucket) {
                 members = ms;
             }
-            positive.clear();
-            positive.extend(members.iter().filter(|(_, n)| *n > 0).map(|(m, _)| *m));
             before.clear();
-            if positive.len() > 1 {
-                before = bucket_links(bucket, &positive, self.cap).0;
-            }
+            self.links(bucket, &members, &mut positive, &mut before);
             merge_counts(&mut members, group.iter().map(|&((_, m), d)| (m, d)));
-            positive.clear();
-            positive.extend(members.iter().filter(|(_, n)| *n > 0).map(|(m, _)| *m));
             let mut after = Vec::new();
-            if positive.len() > 1 {
-                let capped;
-                (after, capped) = bucket_links(bucket, &positive, self.cap);
-                if capped {
-                    tracing::warn!(
-                        bucket,
-                        members = positive.len(),
-                        cap = self.cap,
-                        "lsh bucket over the cap: only the first members are linked"
-                    );
-                }
+            if self.links(bucket, &members, &mut positive, &mut after) {
+                tracing::warn!(
+                    bucket,
+                    members = positive.len(),
+                    cap = self.cap,
+                    "lsh bucket over the cap: only the first members are linked"
+                );
             }
             difference(&mut before, &mut after, out);
             match members.as_slice() {
@@ -295,16 +307,18 @@ fn difference(
 }
 
 /// The candidate links `(member, hub)` of the buckets `(band key, member)`: the output of
-/// [`bucket_links`] for every bucket, kept current as members come and go. Buckets are
-/// exchanged by band key.
+/// [`bucket_links`] for every bucket (and a member's link to itself when it is in a
+/// bucket twice), kept current as members come and go. Buckets are exchanged by key. The
+/// same operator groups exact duplicates, with content hashes for keys and no cap.
 pub fn lsh_links<'s>(
     bands: VecCollection<'s, Epoch, (BucketKey, DocKey)>,
     cap: usize,
+    name: &str,
 ) -> VecCollection<'s, Epoch, (DocKey, DocKey)> {
     let mut buckets = Buckets::new(cap);
     in_epoch_order(
         bands,
-        "LshBuckets",
+        name,
         |(bucket, _): &(BucketKey, DocKey)| *bucket,
         move |_epoch, updates, links| buckets.apply(updates, links),
     )
@@ -320,12 +334,15 @@ mod tests {
     /// The links of every bucket computed from scratch, from the accumulated counts.
     fn from_scratch(counts: &BTreeMap<(BucketKey, DocKey), isize>, cap: usize) -> BTreeMap<(DocKey, DocKey), isize> {
         let mut by_bucket: BTreeMap<BucketKey, Vec<DocKey>> = BTreeMap::new();
+        let mut links = BTreeMap::new();
         for (&(b, m), &n) in counts {
             if n > 0 {
                 by_bucket.entry(b).or_default().push(m);
             }
+            if n > 1 {
+                *links.entry((m, m)).or_insert(0) += 1;
+            }
         }
-        let mut links = BTreeMap::new();
         for (b, members) in by_bucket {
             for l in bucket_links(b, &members, cap).0 {
                 *links.entry(l).or_insert(0) += 1;
@@ -431,9 +448,9 @@ mod tests {
         assert_eq!(tables(&b), (0, 0, 1));
         step(&mut b, 3, -1);
         assert_eq!(tables(&b), (0, 1, 0));
-        assert!(step(&mut b, 2, 1).is_empty(), "a second copy adds no link");
+        assert_eq!(step(&mut b, 2, 1), [((2, 2), 1)], "a second copy links to itself");
         assert_eq!(tables(&b), (0, 0, 1), "a count of two is not a pair");
-        step(&mut b, 2, -1);
+        assert_eq!(step(&mut b, 2, -1), [((2, 2), -1)]);
         assert_eq!(tables(&b), (0, 1, 0));
         assert_eq!(step(&mut b, 2, -1), links.iter().map(|&(l, _)| (l, -1)).collect::<Vec<_>>());
         assert_eq!(tables(&b), (1, 0, 0));

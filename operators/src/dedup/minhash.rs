@@ -254,6 +254,17 @@ pub fn exact_jaccard(a: &str, b: &str, n: usize) -> f64 {
     sorted_jaccard(&ngram_set(a, n), &ngram_set(b, n))
 }
 
+/// [`exact_jaccard`] of characters already reduced by [`normalized_chars`].
+pub fn exact_jaccard_of_chars(a: &[char], b: &[char], n: usize) -> f64 {
+    let set = |chars: &[char]| {
+        let mut hashes = ngram_hashes(chars, n.max(1), 0);
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes
+    };
+    sorted_jaccard(&set(a), &set(b))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

@@ -3,7 +3,7 @@
 //! ```text
 //! documents ─► sketch (doc key, doc_id, content, Han text or signature), shared ─► by doc key ──┐
 //!                ├─► band keys ─► LSH buckets ([`lsh`](super::lsh)): member → hub ─┐             │
-//!                └─► content groups: member → the group's first key ──────────────┤             │
+//!                └─► content groups (the same operator, no cap): member → hub ────┤             │
 //!                              candidate links ─► both sketches: same content, or similar ◄────┘
 //!                                └─► edges (both directions)
 //!                                     └─► min-label propagation (iterate) ─► (doc, cluster)
@@ -18,7 +18,8 @@
 //! Han characters), or the estimate from their signatures with `Verify::Estimate` (it
 //! keeps the signatures). Buckets with more members than `max_bucket` link only the first
 //! `max_bucket` and are reported. Documents with the same content hash are linked the same
-//! way, to the first key of their group, and those links stand by the content alone.
+//! way, in buckets keyed by the content hash and never capped, and those links stand by
+//! the content alone.
 //! Every stage after the sketches holds a pointer to the one sketch of a document, not a
 //! copy of its text. Clusters are the connected components of the verified links, found
 //! by iterating "my label is the smallest label among me and my neighbours" to a fixed
@@ -35,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use wenflow_engine::{Document, DuplicateKind, DuplicateRow, Epoch, Shared};
 
 use super::lsh::{BucketKey, DocKey, lsh_links};
-use super::minhash::{MinHashConfig, MinHasher, estimated_jaccard, exact_jaccard, normalized_chars};
+use super::minhash::{MinHashConfig, MinHasher, estimated_jaccard, exact_jaccard_of_chars, normalized_chars};
 
 /// How a candidate link is verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,20 +120,39 @@ impl Default for DedupConfig {
     }
 }
 
-/// What near-duplicate detection keeps of a document.
+/// What near-duplicate detection keeps of a document, for as long as the document lives:
+/// one allocation for the record, one for the id and one for the text or signature.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Sketch {
     /// The document; shared by the links and labels that name it.
-    pub doc_id: Shared<String>,
+    pub doc_id: Shared<str>,
     /// Hash of its content hash: equal for identical texts.
     pub content: u64,
     /// MinHash signature when verifying by estimate, else empty.
-    pub sig: Vec<u32>,
-    /// The Han characters of the text when verifying exactly, else empty.
-    pub han: String,
+    pub sig: Box<[u32]>,
+    /// The Han characters of the text in UTF-16 when verifying exactly, else empty: two
+    /// bytes a character where UTF-8 takes three (a character outside the Basic
+    /// Multilingual Plane takes four either way).
+    pub han: Box<[u16]>,
 }
 
 impl Sketch {
+    /// The sketch of document `doc_id` with content hash `content`, keeping `sig` and the
+    /// characters `han`; either may be empty.
+    pub fn new(doc_id: &str, content: u64, sig: Vec<u32>, han: &[char]) -> Sketch {
+        let mut utf16 = Vec::with_capacity(han.iter().map(|c| c.len_utf16()).sum());
+        let mut buf = [0u16; 2];
+        for c in han {
+            utf16.extend_from_slice(c.encode_utf16(&mut buf));
+        }
+        Sketch { doc_id: Shared::from(doc_id), content, sig: sig.into_boxed_slice(), han: utf16.into_boxed_slice() }
+    }
+
+    /// The kept Han characters.
+    fn han_chars(&self) -> Vec<char> {
+        char::decode_utf16(self.han.iter().copied()).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+    }
+
     /// Whether the document has Han characters to compare.
     pub fn comparable(&self) -> bool {
         !self.sig.is_empty() || !self.han.is_empty()
@@ -142,19 +162,11 @@ impl Sketch {
     /// characters, else the estimate from their signatures.
     pub fn similarity(&self, other: &Sketch, ngram: usize) -> f64 {
         if !self.han.is_empty() && !other.han.is_empty() {
-            exact_jaccard(&self.han, &other.han, ngram)
+            exact_jaccard_of_chars(&self.han_chars(), &other.han_chars(), ngram)
         } else {
             estimated_jaccard(&self.sig, &other.sig)
         }
     }
-}
-
-/// Characters as a string of exactly their size (it is kept for the lifetime of the
-/// document).
-fn exact_string(chars: &[char]) -> String {
-    let mut s = String::with_capacity(chars.iter().map(|c| c.len_utf8()).sum());
-    s.extend(chars);
-    s
 }
 
 fn doc_key(doc_id: &str) -> DocKey {
@@ -184,12 +196,12 @@ pub fn bucket_links(bucket: BucketKey, members: &[DocKey], cap: usize) -> (Vec<(
 /// similarity 1; others are `near` with their [`Sketch::similarity`] to it. The
 /// representative is `exact` when another member is identical to it, else `near`.
 pub fn cluster_rows(rep: &str, members: &[&Sketch], ngram: usize) -> Vec<DuplicateRow> {
-    let Some(r) = members.iter().find(|s| *s.doc_id == rep) else { return Vec::new() };
+    let Some(r) = members.iter().find(|s| &*s.doc_id == rep) else { return Vec::new() };
     let twins = members.iter().filter(|s| s.content == r.content).count();
     members
         .iter()
         .map(|s| {
-            let exact = s.content == r.content && (*s.doc_id != rep || twins > 1);
+            let exact = s.content == r.content && (&*s.doc_id != rep || twins > 1);
             let similarity = if s.content == r.content { 1.0 } else { s.similarity(r, ngram) };
             DuplicateRow {
                 doc_id: s.doc_id.to_string(),
@@ -222,39 +234,24 @@ where
         let sig = h.signature_of_chars(&chars).unwrap_or_default();
         // Shared: the stream goes to three consumers, and only one reads the bands.
         let bands = Shared::new(h.band_keys(&sig));
-        let sketch = Sketch {
-            doc_id: Shared::new(d.doc_id.clone()),
-            content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
-            han: if verify == Verify::Exact { exact_string(&chars) } else { String::new() },
-            sig: if verify == Verify::Estimate { sig } else { Vec::new() },
-        };
+        let sketch = Sketch::new(
+            &d.doc_id,
+            xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
+            if verify == Verify::Estimate { sig } else { Vec::new() },
+            if verify == Verify::Exact { &chars } else { &[] },
+        );
         (doc_key(&d.doc_id), Shared::new(sketch), bands)
     });
     // Each sketch is kept once, here; every later stage holds a pointer to it.
     let by_key = prepared.clone().map(|(key, sketch, _)| (key, sketch)).arrange_by_key_named("Sketches");
 
-    // Exact duplicates: the members of each content hash linked to its first member, by
-    // key. A key held by two identical documents links to itself, so that the join below
-    // pairs them.
-    let exact = prepared
-        .clone()
-        .map(|(key, sketch, _)| (sketch.content, key))
-        .reduce_named(
-            "ExactGroups",
-            |_content, input: &[(&DocKey, isize)], output: &mut Vec<((DocKey, DocKey), isize)>| {
-                let mut keys = input.iter().filter(|(_, n)| *n > 0);
-                if let Some(&(first, n)) = keys.next() {
-                    if n > 1 {
-                        output.push(((*first, *first), 1));
-                    }
-                    output.extend(keys.map(|(k, _)| ((**k, *first), 1)));
-                }
-            },
-        )
-        .map(|(_, link)| link);
+    // Exact duplicates: the members of each content hash linked to one of them, by key,
+    // in the buckets of the LSH operator with content hashes for keys and no cap. A key
+    // held by two identical documents links to itself, so that the join below pairs them.
+    let exact = lsh_links(prepared.clone().map(|(key, sketch, _)| (sketch.content, key)), usize::MAX, "ExactGroups");
 
     let bands = prepared.flat_map(|(key, _, bands)| (0..bands.len()).map(move |i| (bands[i], key)));
-    let candidates = lsh_links(bands, config.max_bucket);
+    let candidates = lsh_links(bands, config.max_bucket, "LshBuckets");
 
     // A candidate or exact link stands between two documents (not two that merely share a
     // key) with equal content or a similarity that reaches the threshold.
@@ -272,12 +269,12 @@ where
 
     labels
         .map(|(doc, rep)| (doc_key(&doc), (doc, rep)))
-        .join_core(by_key, |_key, (doc, rep): &(Shared<String>, Shared<String>), s: &Shared<Sketch>| {
+        .join_core(by_key, |_key, (doc, rep): &(Shared<str>, Shared<str>), s: &Shared<Sketch>| {
             (s.doc_id == *doc).then(|| (rep.clone(), s.clone()))
         })
         .reduce_named(
             "Clusters",
-            move |rep: &Shared<String>, input: &[(&Shared<Sketch>, isize)], output: &mut Vec<(DuplicateRow, isize)>| {
+            move |rep: &Shared<str>, input: &[(&Shared<Sketch>, isize)], output: &mut Vec<(DuplicateRow, isize)>| {
                 let members: Vec<&Sketch> = input.iter().filter(|(_, n)| *n > 0).map(|(s, _)| &***s).collect();
                 output.extend(cluster_rows(rep, &members, ngram).into_iter().map(|r| (r, 1)));
             },
@@ -367,19 +364,20 @@ mod tests {
         let mut clusters: BTreeMap<usize, Vec<Sketch>> = BTreeMap::new();
         for (i, d) in docs.iter().enumerate() {
             let exact = config.verify == Verify::Exact;
-            let sketch = Sketch {
-                doc_id: Shared::new(d.doc_id.clone()),
-                content: xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
-                sig: if exact { Vec::new() } else { hasher.signature(&d.text).unwrap_or_default() },
-                han: if exact { exact_string(&normalized_chars(&d.text)) } else { String::new() },
-            };
+            let chars = if exact { normalized_chars(&d.text) } else { Vec::new() };
+            let sketch = Sketch::new(
+                &d.doc_id,
+                xxhash_rust::xxh3::xxh3_64(d.content_hash.as_bytes()),
+                if exact { Vec::new() } else { hasher.signature(&d.text).unwrap_or_default() },
+                &chars,
+            );
             clusters.entry(find(&mut label, i)).or_default().push(sketch);
         }
         clusters
             .values()
             .filter(|members| members.len() > 1)
             .flat_map(|members| {
-                let rep = members.iter().map(|s| s.doc_id.as_str()).min().unwrap_or_default();
+                let rep = members.iter().map(|s| &*s.doc_id).min().unwrap_or_default();
                 cluster_rows(rep, &members.iter().collect::<Vec<_>>(), config.minhash.ngram)
             })
             .collect()
@@ -651,8 +649,22 @@ mod tests {
         assert!(result.lock().expect("lock").values().all(|d| *d == 0 || *d == 1));
     }
 
+    /// The kept characters, in UTF-16, compare as the text does, characters outside the
+    /// Basic Multilingual Plane (Extension B) included.
+    #[test]
+    fn kept_characters_compare_as_the_text() {
+        let (a, b) = ("𠀀𠀁天地玄黃宇宙洪荒𪚥日月盈昃", "𠀀𠀁天地玄黄宇宙洪荒𪚥日月盈昃辰宿");
+        let sketch = |t: &str| Sketch::new("d", 0, Vec::new(), &normalized_chars(t));
+        let (sa, sb) = (sketch(a), sketch(b));
+        assert_eq!(sa.han_chars(), normalized_chars(a));
+        assert_eq!(sa.han.len(), normalized_chars(a).len() + 3, "three characters take two units");
+        for n in 1..=3 {
+            assert_eq!(sa.similarity(&sb, n), super::super::minhash::exact_jaccard(a, b, n), "n = {n}");
+        }
+    }
+
     fn sketch(id: &str, content: u64, sig: &[u32]) -> Sketch {
-        Sketch { doc_id: Shared::new(id.into()), content, sig: sig.to_vec(), han: String::new() }
+        Sketch::new(id, content, sig.to_vec(), &[])
     }
 
     #[test]
