@@ -65,16 +65,27 @@ impl Hasher for MixHasher {
 
 type Mix = BuildHasherDefault<MixHasher>;
 
-/// Average entries per run above which a [`Runs`] table doubles its runs.
+/// A bucket's members, sorted, with their non-zero counts.
+type Counts = Vec<(DocKey, isize)>;
+
+/// Average entries per run above which a table of runs doubles its runs.
 const RUN: usize = 48;
 
-/// Buckets of a fixed number `N` of members, each with count one: band keys and members
-/// sorted by key, in runs chosen by the key's top bits (band keys are uniform hashes, and
-/// the exchange routes by their low bits). A lookup searches a run of a few dozen keys and
-/// an insertion moves as many; the runs double when they grow past [`RUN`] entries on
-/// average, so a table of millions costs `8 + 4N` bytes an entry and some spare capacity,
-/// against about 36 for an arrangement of (key, member, epoch, diff) and, for a bucket of
-/// two, 32 for a hash table entry plus a heap allocation for the members.
+/// What tells buckets apart: the top 48 bits of the band key. Two different band keys
+/// that agree in them (about one pair among the 7.8 million keys of a 390k-document
+/// corpus) are one bucket, which costs a candidate the verification drops. It lets the
+/// lone table keep 32 bits of a key beside its member, the run giving the top 16.
+fn ident(key: BucketKey) -> BucketKey {
+    key & !0xFFFF
+}
+
+/// Buckets of two members, each with count one: band keys and members sorted by key, in
+/// runs chosen by the key's top bits (band keys are uniform hashes, and the exchange
+/// routes by their low bits). A lookup searches a run of a few dozen keys and an insertion
+/// moves as many; the runs double when they grow past [`RUN`] entries on average, so a
+/// table of millions costs 16 bytes an entry and some spare capacity, against 32 for a
+/// hash table entry plus a heap allocation for the members. The key kept is the whole
+/// band key, which seeds the bucket's hub order; lookups go by [`ident`].
 struct Runs<const N: usize> {
     /// `log2(runs.len())`: how many top bits of a key choose its run.
     bits: u32,
@@ -100,32 +111,39 @@ impl<const N: usize> Default for Runs<N> {
     }
 }
 
+/// Grows a vector about to take one more element by a sixteenth, not double: spare
+/// capacity is most of a table's overhead.
+fn reserve_a_sixteenth<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(v.len() / 16 + 2);
+    }
+}
+
 impl<const N: usize> Runs<N> {
     fn run(&self, key: BucketKey) -> usize {
         (key >> (64 - self.bits)) as usize
     }
 
-    /// Removes the bucket `key`, returning its members.
-    fn remove(&mut self, key: BucketKey) -> Option<[DocKey; N]> {
+    /// Removes the bucket whose key has the [`ident`] of `key`, returning its whole key
+    /// and its members.
+    fn remove(&mut self, key: BucketKey) -> Option<(BucketKey, [DocKey; N])> {
         let i = self.run(key);
         let run = &mut self.runs[i];
-        let at = run.keys.binary_search(&key).ok()?;
-        run.keys.remove(at);
+        let at = run.keys.partition_point(|k| ident(*k) < ident(key));
+        if run.keys.get(at).is_none_or(|k| ident(*k) != ident(key)) {
+            return None;
+        }
         self.len -= 1;
-        Some(run.members.remove(at))
+        Some((run.keys.remove(at), run.members.remove(at)))
     }
 
     /// Adds the bucket `key` (absent) with its members.
     fn insert(&mut self, key: BucketKey, members: [DocKey; N]) {
         let i = self.run(key);
         let run = &mut self.runs[i];
-        let at = run.keys.binary_search(&key).unwrap_or_else(|at| at);
-        if run.keys.len() == run.keys.capacity() {
-            // Grow by a sixteenth, not double: spare capacity is most of the overhead.
-            let more = run.keys.len() / 16 + 2;
-            run.keys.reserve_exact(more);
-            run.members.reserve_exact(more);
-        }
+        let at = run.keys.partition_point(|k| *k < key);
+        reserve_a_sixteenth(&mut run.keys);
+        reserve_a_sixteenth(&mut run.members);
         run.keys.insert(at, key);
         run.members.insert(at, members);
         self.len += 1;
@@ -148,16 +166,99 @@ impl<const N: usize> Runs<N> {
     }
 }
 
+/// Buckets of one member with count one, most of them by far (a document has 20 band
+/// keys, and nearly all are its alone): 8 bytes an entry. An entry is bits 16–47 of the
+/// band key and the member in one `u64`, in runs chosen by the top `bits` (at least 16)
+/// bits of the key, so an entry and its run give the key's [`ident`]. The runs are made
+/// at the first insertion, and double past [`RUN`] entries on average.
+struct Lone {
+    /// `log2(runs.len())`, at least 16 once there are runs.
+    bits: u32,
+    runs: Vec<Vec<u64>>,
+    len: usize,
+    /// Average entries per run above which the runs double: [`RUN`] (less in tests).
+    split_at: usize,
+}
+
+impl Default for Lone {
+    fn default() -> Self {
+        Lone { bits: 0, runs: Vec::new(), len: 0, split_at: RUN }
+    }
+}
+
+impl Lone {
+    const MIN_BITS: u32 = 16;
+
+    fn run(&self, key: BucketKey) -> usize {
+        (key >> (64 - self.bits)) as usize
+    }
+
+    /// Bits 16–47 of a key: what an entry keeps of it.
+    fn window(key: BucketKey) -> u64 {
+        (key >> 16) & 0xFFFF_FFFF
+    }
+
+    /// Where the entry of `key` is (or would go) in `run`.
+    fn find(run: &[u64], key: BucketKey) -> Result<usize, usize> {
+        let w = Self::window(key);
+        let at = run.partition_point(|e| e >> 32 < w);
+        if run.get(at).is_some_and(|e| e >> 32 == w) { Ok(at) } else { Err(at) }
+    }
+
+    /// Removes the bucket of `key`'s [`ident`], returning its member.
+    fn remove(&mut self, key: BucketKey) -> Option<DocKey> {
+        if self.runs.is_empty() {
+            return None;
+        }
+        let i = self.run(key);
+        let at = Self::find(&self.runs[i], key).ok()?;
+        self.len -= 1;
+        Some(self.runs[i].remove(at) as DocKey)
+    }
+
+    /// Adds the bucket of `key`'s [`ident`] (absent) with its one member.
+    fn insert(&mut self, key: BucketKey, member: DocKey) {
+        if self.runs.is_empty() {
+            self.bits = Self::MIN_BITS;
+            self.runs = (0..1 << Self::MIN_BITS).map(|_| Vec::new()).collect();
+        }
+        let i = self.run(key);
+        let run = &mut self.runs[i];
+        let at = Self::find(run, key).unwrap_or_else(|at| at);
+        reserve_a_sixteenth(run);
+        run.insert(at, Self::window(key) << 32 | u64::from(member));
+        self.len += 1;
+        if self.len > self.split_at * self.runs.len() && self.bits < 48 {
+            self.split();
+        }
+    }
+
+    /// Doubles the runs: each splits in two by the next bit of its keys, which lies in
+    /// the entries' window (key bit `63 − bits` is entry bit `79 − bits`).
+    fn split(&mut self) {
+        let shift = 79 - self.bits;
+        let mut runs = Vec::with_capacity(self.runs.len() * 2);
+        for run in std::mem::take(&mut self.runs) {
+            let at = run.partition_point(|e| (e >> shift) & 1 == 0);
+            runs.push(run[..at].to_vec());
+            runs.push(run[at..].to_vec());
+        }
+        self.runs = runs;
+        self.bits += 1;
+    }
+}
+
 /// The current members of every bucket of one worker.
 #[derive(Default)]
 pub struct Buckets {
     /// Buckets whose only member has count one: most of them.
-    lone: Runs<1>,
+    lone: Lone,
     /// Buckets of two members with count one each (sorted): most of the rest, as every
     /// exact duplicate shares all its bands with its twin.
     pairs: Runs<2>,
-    /// Every other non-empty bucket: its members sorted, with their non-zero counts.
-    shared: HashMap<BucketKey, Vec<(DocKey, isize)>, Mix>,
+    /// Every other non-empty bucket by [`ident`]: its whole key, and its members sorted,
+    /// with their non-zero counts.
+    shared: HashMap<BucketKey, (BucketKey, Counts), Mix>,
     /// Largest bucket size for linking, as in [`bucket_links`].
     cap: usize,
 }
@@ -207,23 +308,36 @@ impl Buckets {
         let mut members: Vec<(DocKey, isize)> = Vec::new();
         let mut positive: Vec<DocKey> = Vec::new();
         let mut before: Vec<(DocKey, DocKey)> = Vec::new();
-        for group in updates.chunk_by(|a, b| a.0.0 == b.0.0) {
+        let mut changes: Vec<(DocKey, isize)> = Vec::new();
+        // Sorted by key, so the keys of one `ident` are together.
+        for group in updates.chunk_by(|a, b| ident(a.0.0) == ident(b.0.0)) {
             let bucket = group[0].0.0;
             members.clear();
-            if let Some([m]) = self.lone.remove(bucket) {
+            // The key that seeds the bucket's hub order: the one it was kept with while it
+            // had several members, else this epoch's.
+            let mut seed = bucket;
+            if let Some(m) = self.lone.remove(bucket) {
                 members.push((m, 1));
-            } else if let Some([a, b]) = self.pairs.remove(bucket) {
+            } else if let Some((key, [a, b])) = self.pairs.remove(bucket) {
                 members.extend([(a, 1), (b, 1)]);
-            } else if let Some(ms) = self.shared.remove(&bucket) {
+                seed = key;
+            } else if let Some((key, ms)) = self.shared.remove(&ident(bucket)) {
                 members = ms;
+                seed = key;
             }
             before.clear();
-            self.links(bucket, &members, &mut positive, &mut before);
-            merge_counts(&mut members, group.iter().map(|&((_, m), d)| (m, d)));
+            self.links(seed, &members, &mut positive, &mut before);
+            changes.clear();
+            changes.extend(group.iter().map(|&((_, m), d)| (m, d)));
+            if group.first().map(|u| u.0.0) != group.last().map(|u| u.0.0) {
+                // Two keys of one `ident`: their members in one order, counted once.
+                differential_dataflow::consolidation::consolidate(&mut changes);
+            }
+            merge_counts(&mut members, changes.iter().copied());
             let mut after = Vec::new();
-            if self.links(bucket, &members, &mut positive, &mut after) {
+            if self.links(seed, &members, &mut positive, &mut after) {
                 tracing::warn!(
-                    bucket,
+                    bucket = seed,
                     members = positive.len(),
                     cap = self.cap,
                     "lsh bucket over the cap: only the first members are linked"
@@ -232,12 +346,12 @@ impl Buckets {
             difference(&mut before, &mut after, out);
             match members.as_slice() {
                 [] => {}
-                [(m, 1)] => self.lone.insert(bucket, [*m]),
-                [(a, 1), (b, 1)] => self.pairs.insert(bucket, [*a, *b]),
+                [(m, 1)] => self.lone.insert(seed, *m),
+                [(a, 1), (b, 1)] => self.pairs.insert(seed, [*a, *b]),
                 _ => {
                     let mut kept = std::mem::take(&mut members);
                     kept.shrink_to_fit();
-                    self.shared.insert(bucket, kept);
+                    self.shared.insert(ident(seed), (seed, kept));
                 }
             }
         }
@@ -391,37 +505,121 @@ mod tests {
         }
     }
 
-    /// The sorted table of lone buckets against a `BTreeMap`, through many splits and
-    /// removals: every key is found with its member, absent keys are not.
+    /// Keys that agree in their `ident` (top 48 bits) are one bucket: over random sequences
+    /// where many keys differ only in their low bits, no count goes negative, the table
+    /// keeps one bucket per live `ident`, and the emitted links connect exactly the
+    /// members of each `ident` (the hub depends on which key seeded it, the components do
+    /// not; no cap).
     #[test]
-    fn the_lone_table_keeps_every_key_through_splits() {
+    fn keys_of_one_ident_are_one_bucket() {
+        fn root(parent: &mut BTreeMap<DocKey, DocKey>, m: DocKey) -> DocKey {
+            let p = *parent.entry(m).or_insert(m);
+            if p == m {
+                return m;
+            }
+            let r = root(parent, p);
+            parent.insert(m, r);
+            r
+        }
+        fn components(pairs: impl Iterator<Item = (DocKey, DocKey)>) -> BTreeMap<DocKey, DocKey> {
+            let mut parent = BTreeMap::new();
+            for (a, b) in pairs {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent.insert(ra.max(rb), ra.min(rb));
+            }
+            let keys: Vec<DocKey> = parent.keys().copied().collect();
+            keys.into_iter().map(|m| (m, root(&mut parent, m))).collect()
+        }
+        for seed in 1..=200u64 {
+            let mut rng = XorShift::new(seed);
+            let mut buckets = Buckets::new(usize::MAX);
+            let mut counts: BTreeMap<(BucketKey, DocKey), isize> = BTreeMap::new();
+            let mut emitted: BTreeMap<(DocKey, DocKey), isize> = BTreeMap::new();
+            for _epoch in 0..10 {
+                let mut updates = Vec::new();
+                for _ in 0..rng.below(25) {
+                    let key = (rng.below(4) + 1).wrapping_mul(0x9E37_79B9_7F4A_0000) | rng.below(3);
+                    let key = (key, rng.below(12) as u32);
+                    let live = counts.get(&key).copied().unwrap_or(0);
+                    let diff = if live > 0 && rng.below(3) == 0 { -1 } else { 1 };
+                    *counts.entry(key).or_insert(0) += diff;
+                    updates.push((key, diff));
+                }
+                let mut out = Vec::new();
+                buckets.apply(&mut updates, &mut out);
+                for (link, d) in out {
+                    *emitted.entry(link).or_insert(0) += d;
+                }
+                emitted.retain(|_, n| *n != 0);
+                counts.retain(|_, n| *n != 0);
+                assert!(emitted.values().all(|n| *n > 0), "seed {seed}: a link went negative");
+                let mut by_ident: BTreeMap<BucketKey, BTreeMap<DocKey, isize>> = BTreeMap::new();
+                for (&(k, m), &n) in &counts {
+                    *by_ident.entry(ident(k)).or_default().entry(m).or_insert(0) += n;
+                }
+                by_ident.retain(|_, ms| ms.values().any(|n| *n != 0));
+                assert_eq!(buckets.len(), by_ident.len(), "seed {seed}: one bucket per ident");
+                let expected = components(by_ident.values().flat_map(|ms| {
+                    let live: Vec<DocKey> = ms.iter().filter(|(_, n)| **n > 0).map(|(m, _)| *m).collect();
+                    let first = live.first().copied();
+                    live.into_iter().filter_map(move |m| first.map(|f| (m, f)))
+                }));
+                let got = components(emitted.keys().copied());
+                let nontrivial = |c: &BTreeMap<DocKey, DocKey>| -> BTreeMap<DocKey, DocKey> {
+                    c.iter()
+                        .filter(|(m, r)| m != r || c.values().filter(|x| x == r).count() > 1)
+                        .map(|(m, r)| (*m, *r))
+                        .collect()
+                };
+                assert_eq!(nontrivial(&got), nontrivial(&expected), "seed {seed}: components");
+            }
+        }
+    }
+
+    /// The lone table against a `BTreeMap` by `ident`, through splits (made frequent) and
+    /// removals: every bucket is found with its member by any key of its `ident`, absent
+    /// ones are not; and the pairs table the same way.
+    #[test]
+    fn the_tables_keep_every_bucket_through_splits() {
         let mut rng = XorShift::new(7);
-        let mut lone = Runs::<1>::default();
-        let mut map = BTreeMap::new();
+        let mut lone = Lone { split_at: 1, ..Lone::default() };
+        let mut pairs = Runs::<2>::default();
+        let mut map: BTreeMap<BucketKey, (BucketKey, DocKey)> = BTreeMap::new();
+        // A key of the same `ident` with other low bits.
+        let other = |k: BucketKey, rng: &mut XorShift| ident(k) | rng.below(1 << 16);
         for round in 0..4 {
-            for _ in 0..20_000 {
+            for _ in 0..60_000 {
                 let key = rng.below(u64::MAX) ^ (rng.below(1 << 16) << 48);
-                if map.contains_key(&key) {
+                if map.contains_key(&ident(key)) {
                     continue;
                 }
                 let member = rng.below(1 << 32) as u32;
-                lone.insert(key, [member]);
-                map.insert(key, [member]);
+                lone.insert(key, member);
+                pairs.insert(key, [member, !member]);
+                map.insert(ident(key), (key, member));
             }
-            let keys: Vec<u64> = map.keys().copied().filter(|k| k % 3 == round % 3).collect();
-            for k in keys {
-                assert_eq!(lone.remove(k), map.remove(&k));
-                assert_eq!(lone.remove(k), None);
+            let gone: Vec<(BucketKey, (BucketKey, DocKey))> =
+                map.iter().filter(|(k, _)| (*k >> 16) % 3 == round % 3).map(|(k, v)| (*k, *v)).collect();
+            for (id, (key, member)) in gone {
+                let by = other(key, &mut rng);
+                assert_eq!(lone.remove(by), Some(member));
+                assert_eq!(lone.remove(key), None);
+                assert_eq!(pairs.remove(by), Some((key, [member, !member])));
+                assert_eq!(pairs.remove(key), None);
+                map.remove(&id);
             }
-            assert_eq!(lone.len, map.len());
+            assert_eq!((lone.len, pairs.len), (map.len(), map.len()));
         }
-        assert!(lone.bits > 8, "the table split: {} bits", lone.bits);
-        for (k, m) in &map {
-            let run = &lone.runs[lone.run(*k)];
-            let at = run.keys.binary_search(k).expect("key kept");
-            assert_eq!(run.members[at], *m);
+        assert!(lone.bits > Lone::MIN_BITS, "the lone table split: {} bits", lone.bits);
+        assert!(pairs.bits > 8, "the pairs table split: {} bits", pairs.bits);
+        for (key, member) in map.values() {
+            let by = other(*key, &mut rng);
+            let run = &lone.runs[lone.run(by)];
+            let at = Lone::find(run, by).expect("bucket kept");
+            assert_eq!(run[at] as DocKey, *member);
         }
-        assert!(lone.runs.iter().all(|r| r.keys.is_sorted() && r.keys.len() == r.members.len()));
+        assert!(lone.runs.iter().all(|r| r.is_sorted()));
+        assert!(pairs.runs.iter().all(|r| r.keys.is_sorted() && r.keys.len() == r.members.len()));
     }
 
     /// A bucket of one member lives in the lone table, of two in the pairs table, of three
