@@ -7,10 +7,10 @@
 //! per document, almost all of them buckets of one member that never link anything. This
 //! operator keeps the current members only:
 //!
-//! - a bucket of one member is a band key and a member in a sorted table ([`Runs`]), 12
-//!   bytes and a little spare capacity an entry;
+//! - a bucket of one member is part of its band key and the member in a sorted table
+//!   ([`Lone`]), 8 bytes and a little spare capacity an entry;
 //! - a bucket of two, as every exact duplicate's bands are, is a band key and two members
-//!   in another such table, 16 bytes an entry;
+//!   in another such table ([`Runs`]), 16 bytes an entry;
 //! - a bucket of more (or with a count other than one) keeps its members and their counts
 //!   in a small vector.
 //!
@@ -422,7 +422,7 @@ fn difference(
 
 /// The candidate links `(member, hub)` of the buckets `(band key, member)`: the output of
 /// [`bucket_links`] for every bucket (and a member's link to itself when it is in a
-/// bucket twice), kept current as members come and go. Buckets are exchanged by key. The
+/// bucket twice), kept current as members come and go. Buckets are exchanged by [`ident`]. The
 /// same operator groups exact duplicates, with content hashes for keys and no cap.
 pub fn lsh_links<'s>(
     bands: VecCollection<'s, Epoch, (BucketKey, DocKey)>,
@@ -433,7 +433,9 @@ pub fn lsh_links<'s>(
     in_epoch_order(
         bands,
         name,
-        |(bucket, _): &(BucketKey, DocKey)| *bucket,
+        // By the `ident` (shifted past its zero low bits, which the exchange would read):
+        // the keys of one `ident` meet on one worker, and the shares stay even.
+        |(bucket, _): &(BucketKey, DocKey)| bucket >> 16,
         move |_epoch, updates, links| buckets.apply(updates, links),
     )
 }

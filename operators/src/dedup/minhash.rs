@@ -216,7 +216,12 @@ fn for_each_ngram_hash(chars: &[char], n: usize, seed: u64, mut f: impl FnMut(u6
 
 /// The distinct n-gram hashes of a text's Han characters, sorted (for exact Jaccard).
 pub fn ngram_set(text: &str, n: usize) -> Vec<u64> {
-    let mut hashes = ngram_hashes(&normalized_chars(text), n.max(1), 0);
+    ngram_set_of_chars(&normalized_chars(text), n)
+}
+
+/// [`ngram_set`] of characters already reduced by [`normalized_chars`].
+fn ngram_set_of_chars(chars: &[char], n: usize) -> Vec<u64> {
+    let mut hashes = ngram_hashes(chars, n.max(1), 0);
     hashes.sort_unstable();
     hashes.dedup();
     hashes
@@ -256,13 +261,7 @@ pub fn exact_jaccard(a: &str, b: &str, n: usize) -> f64 {
 
 /// [`exact_jaccard`] of characters already reduced by [`normalized_chars`].
 pub fn exact_jaccard_of_chars(a: &[char], b: &[char], n: usize) -> f64 {
-    let set = |chars: &[char]| {
-        let mut hashes = ngram_hashes(chars, n.max(1), 0);
-        hashes.sort_unstable();
-        hashes.dedup();
-        hashes
-    };
-    sorted_jaccard(&set(a), &set(b))
+    sorted_jaccard(&ngram_set_of_chars(a, n), &ngram_set_of_chars(b, n))
 }
 
 #[cfg(test)]
