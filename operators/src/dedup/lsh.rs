@@ -467,6 +467,23 @@ mod tests {
         links
     }
 
+    /// Applies one epoch's `updates` (already added to `counts`) and adds the emitted link
+    /// changes to `emitted`; both keep only non-zero counts.
+    fn apply_and_add_up(
+        buckets: &mut Buckets,
+        updates: &mut Vec<((BucketKey, DocKey), isize)>,
+        counts: &mut BTreeMap<(BucketKey, DocKey), isize>,
+        emitted: &mut BTreeMap<(DocKey, DocKey), isize>,
+    ) {
+        let mut out = Vec::new();
+        buckets.apply(updates, &mut out);
+        for (link, d) in out {
+            *emitted.entry(link).or_insert(0) += d;
+        }
+        emitted.retain(|_, n| *n != 0);
+        counts.retain(|_, n| *n != 0);
+    }
+
     /// Over random sequences of epochs (insertions, retractions, counts above one, counts
     /// that go negative and come back, a small key space so buckets fill and empty), the
     /// accumulated output after every epoch equals the links computed from scratch.
@@ -493,13 +510,7 @@ mod tests {
                     *counts.entry(key).or_insert(0) += diff;
                     updates.push((key, diff));
                 }
-                let mut out = Vec::new();
-                buckets.apply(&mut updates, &mut out);
-                for (link, d) in out {
-                    *emitted.entry(link).or_insert(0) += d;
-                }
-                emitted.retain(|_, n| *n != 0);
-                counts.retain(|_, n| *n != 0);
+                apply_and_add_up(&mut buckets, &mut updates, &mut counts, &mut emitted);
                 assert_eq!(emitted, from_scratch(&counts, cap), "seed {seed}");
                 let live_buckets: std::collections::BTreeSet<_> = counts.keys().map(|(b, _)| *b).collect();
                 assert_eq!(buckets.len(), live_buckets.len(), "seed {seed}: buckets kept");
@@ -547,13 +558,7 @@ mod tests {
                     *counts.entry(key).or_insert(0) += diff;
                     updates.push((key, diff));
                 }
-                let mut out = Vec::new();
-                buckets.apply(&mut updates, &mut out);
-                for (link, d) in out {
-                    *emitted.entry(link).or_insert(0) += d;
-                }
-                emitted.retain(|_, n| *n != 0);
-                counts.retain(|_, n| *n != 0);
+                apply_and_add_up(&mut buckets, &mut updates, &mut counts, &mut emitted);
                 assert!(emitted.values().all(|n| *n > 0), "seed {seed}: a link went negative");
                 let mut by_ident: BTreeMap<BucketKey, BTreeMap<DocKey, isize>> = BTreeMap::new();
                 for (&(k, m), &n) in &counts {
