@@ -591,9 +591,16 @@ fn stream_input(a: &StreamCli) -> anyhow::Result<StreamInput> {
 }
 
 fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ingest::IngestArgs> {
-    if !(a.connect_timeout.is_finite() && a.connect_timeout > 0.0) {
-        return Err(Usage(format!("--connect-timeout {}: use a positive number of seconds", a.connect_timeout)).into());
-    }
+    let connect_timeout = match std::time::Duration::try_from_secs_f64(a.connect_timeout) {
+        Ok(t) if !t.is_zero() => t,
+        _ => {
+            return Err(Usage(format!(
+                "--connect-timeout {}: use a positive number of seconds, at most 1e19",
+                a.connect_timeout
+            ))
+            .into());
+        }
+    };
     let addresses = match &a.hostfile {
         Some(p) => ClusterConfig::read_hostfile(p)?,
         None => Vec::new(),
@@ -630,7 +637,7 @@ fn job_args(inputs: Vec<PathBuf>, a: JobCli) -> anyhow::Result<wenflow_jobs::ing
             processes: a.processes,
             process: a.process,
             addresses,
-            connect_timeout: std::time::Duration::from_secs_f64(a.connect_timeout),
+            connect_timeout,
         },
         fail_on_error: a.fail_on_error,
         clean: a.clean.config()?,
