@@ -22,14 +22,11 @@ demo: build
 	$(WENFLOW) ingest $(WENFLOW_CORPUS) --out $(DEMO_OUT) -w 2
 	@bash scripts/report.sh $(WENFLOW) $(DEMO_OUT)
 
-# The tests build in the release profile: after `make demo` they reuse its ~600 compiled
-# dependencies and compile only wenflow's test targets (4.5 min instead of 16 for a debug
-# build of everything), and the end-to-end tests run the binary users run.
 test: setup
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo test --release --workspace --all-targets
-	cargo test --release --workspace --doc
+	cargo test --workspace --all-targets
+	cargo test --workspace --doc
 
 bench: build
 	$(CARGO_TARGET_DIR)/release/wenflow-bench --wenflow $(WENFLOW) --corpus $(WENFLOW_CORPUS)
