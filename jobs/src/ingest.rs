@@ -334,9 +334,10 @@ pub(crate) fn run_job(args: IngestArgs, stream: Option<StreamInput>) -> Result<I
         let mut committer = DeltaCommitter::new(output, runtime.handle().clone(), run_row, progress.clone(), on_finish)
             .with_maintenance(args.maintenance);
         if is_leader {
-            let deleted = committer.vacuum().map_err(JobError::Engine)?;
+            // One process: nothing else writes, so files no commit names are a killed run's.
+            let deleted = committer.vacuum(args.cluster.processes == 1).map_err(JobError::Engine)?;
             if deleted > 0 {
-                tracing::info!(files = deleted, "vacuumed files an earlier compaction replaced");
+                tracing::info!(files = deleted, "vacuumed files an earlier compaction replaced or a killed run left");
             }
         }
         Mutex::new(Some(committer))

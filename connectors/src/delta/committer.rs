@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, TableReference};
 use deltalake::kernel::{Action, Add, Transaction};
+use deltalake::operations::vacuum::VacuumMode;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use wenflow_engine::progress::Progress;
 use wenflow_engine::schema::{RunRow, TableRow};
@@ -124,8 +125,11 @@ impl DeltaCommitter {
 
     /// Deletes the files an earlier compaction replaced once they are older than the
     /// retention (a run stopped between compacting and vacuuming leaves them). The leader
-    /// calls it before the workers start.
-    pub fn vacuum(&mut self) -> wenflow_engine::Result<usize> {
+    /// calls it before the workers start. With `unreferenced`, also the data files no
+    /// commit names (a run killed after writing an epoch's or a compaction's files and
+    /// before committing them leaves them); only safe when no other process can be
+    /// writing files it has not yet committed, i.e. in a single-process job.
+    pub fn vacuum(&mut self, unreferenced: bool) -> wenflow_engine::Result<usize> {
         if self.maintenance.compact_every == 0 {
             return Ok(0);
         }
@@ -141,6 +145,7 @@ impl DeltaCommitter {
                         .vacuum()
                         .with_retention_period(retention)
                         .with_enforce_retention_duration(false)
+                        .with_mode(if unreferenced { VacuumMode::Full } else { VacuumMode::Lite })
                         .into_future(),
                 )
                 .map_err(sink_err(name))?;
