@@ -45,6 +45,9 @@ pub enum ConnectorError {
     /// A table does not match its declaration, or a record does not fit it.
     #[error(transparent)]
     Engine(#[from] wenflow_engine::EngineError),
+    /// A table's data files cannot be compacted together.
+    #[error("compaction: {0}")]
+    Compact(String),
     /// Reading committed data back failed.
     #[error("query: {0}")]
     Query(String),

@@ -34,6 +34,16 @@ pub enum QueryError {
         #[source]
         source: deltalake::DeltaTableError,
     },
+    /// A Delta table uses a feature this reader does not read; wenflow writes none of them.
+    #[error(
+        "table {table}: not readable here: {reason} (wenflow reads Delta reader version 1 without partition columns, as it writes)"
+    )]
+    Unsupported {
+        /// The table.
+        table: String,
+        /// The feature.
+        reason: String,
+    },
     /// The statement is not SQL, or names a table or column that does not exist, or does
     /// not type-check: the user's to fix. One line, naming the token or the name.
     #[error("{0}")]

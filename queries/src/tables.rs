@@ -171,15 +171,8 @@ impl Tables {
         // One state for registering stores: they live in the runtime every clone shares.
         let state = ctx.state();
         for (name, table) in &self.tables {
-            table
-                .update_datafusion_session(&state)
-                .map_err(|source| QueryError::Delta { table: name.clone(), source })?;
-            let delta = table.table_provider().await?;
             let provider: Arc<dyn datafusion::catalog::TableProvider> =
-                match crate::files::SnapshotFiles::new(table, delta.schema(), &state) {
-                    Some(files) => Arc::new(files),
-                    None => delta,
-                };
+                Arc::new(crate::files::SnapshotFiles::new(table, name, &state)?);
             let columns: Vec<String> = provider
                 .schema()
                 .fields()
@@ -239,10 +232,8 @@ impl Tables {
 /// reading back what it committed).
 pub async fn query_log(table: &deltalake::DeltaTable, name: &str, sql: &str) -> Result<Vec<RecordBatch>> {
     let ctx = session();
-    table
-        .update_datafusion_session(&ctx.state())
-        .map_err(|source| QueryError::Delta { table: name.to_owned(), source })?;
-    ctx.register_table(format!("{name}_log").as_str(), table.table_provider().await?)?;
+    let files = crate::files::SnapshotFiles::new(table, name, &ctx.state())?;
+    ctx.register_table(format!("{name}_log").as_str(), Arc::new(files))?;
     run_sql(&ctx, sql).await
 }
 

@@ -41,8 +41,9 @@ pub type OnFinish = Box<dyn FnOnce(&RunTotals) + Send>;
 ///   `delta.logRetentionDuration` (30 days), so opening a table reads one checkpoint and
 ///   fewer than 100 commits whatever its age.
 /// - **Compaction**: every `compact_every` committed epochs, each table with at least
-///   `min_files` data files is rewritten into files of about `target_bytes` (Delta
-///   `optimize`, a commit with `dataChange = false`: readers see the same rows).
+///   `min_files` data files has its small files rewritten into files of about
+///   `target_bytes` ([`compact`](super::compact), Delta's bin-packing `OPTIMIZE`: a commit
+///   with `dataChange = false`, readers see the same rows).
 /// - **Vacuum**: right after, files that compaction removed from the table and that are
 ///   older than `retention` are deleted. The change log's `time` column keeps every
 ///   epoch's history in the live files, so old table versions are not needed for history;
@@ -167,24 +168,32 @@ impl DeltaCommitter {
             }
             let started = std::time::Instant::now();
             let table = table.clone();
-            let target = std::num::NonZeroU64::new(m.target_bytes.max(1)).unwrap_or(std::num::NonZeroU64::MIN);
             let retention = chrono::Duration::from_std(m.retention).unwrap_or(chrono::Duration::hours(1));
-            let (table, metrics) = self
+            let (table, compacted, deleted) = self
                 .runtime
                 .block_on(async move {
-                    let (table, metrics) = table.optimize().with_target_size(target).await?;
-                    let (table, vacuumed) =
-                        table.vacuum().with_retention_period(retention).with_enforce_retention_duration(false).await?;
-                    Ok::<_, deltalake::DeltaTableError>((table, (metrics, vacuumed.files_deleted.len())))
+                    let (table, compacted) = super::compact::compact(table, name, m.target_bytes).await?;
+                    let (table, vacuumed) = table
+                        .vacuum()
+                        .with_retention_period(retention)
+                        .with_enforce_retention_duration(false)
+                        .await
+                        .map_err(|source| ConnectorError::Delta { table: name.to_owned(), source })?;
+                    Ok::<_, ConnectorError>((table, compacted, vacuumed.files_deleted.len()))
                 })
-                .map_err(sink_err(name))?;
+                .map_err(|e| EngineError::Sink {
+                    table: name.to_owned(),
+                    retryable: e.is_retryable(),
+                    message: e.to_string(),
+                })?;
             tracing::info!(
                 table = name,
                 epoch,
                 files_before = files,
-                files_removed = metrics.0.num_files_removed,
-                files_added = metrics.0.num_files_added,
-                files_deleted = metrics.1,
+                files_removed = compacted.files_removed,
+                files_added = compacted.files_added,
+                rows = compacted.rows,
+                files_deleted = deleted,
                 ms = started.elapsed().as_millis() as u64,
                 "compacted"
             );

@@ -16,11 +16,13 @@
 //! behind the tables replays the epochs it lacks ([`epoch_changes`]).
 
 mod committer;
+mod compact;
 mod output;
 mod restore;
 mod writer;
 
 pub use committer::{DeltaCommitter, Maintenance, RunTotals};
+pub use compact::{Compacted, compact};
 pub use output::Output;
 pub use restore::{
     epoch_changes, epoch_failures, restore, restore_documents, restore_entities, restore_log, restore_page_outputs,
