@@ -23,10 +23,8 @@ use deltalake::protocol::DeltaOperation;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 
-use super::writer::put_with_retry;
+use super::writer::{parquet_properties, put_with_retry};
 use crate::ConnectorError;
 
 /// What one compaction of one table did.
@@ -83,7 +81,7 @@ async fn rewrite(
     table: &str,
     run: &[Small],
 ) -> Result<(String, u64, u64), ConnectorError> {
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let props = parquet_properties();
     let mut writer: Option<(arrow::datatypes::SchemaRef, ArrowWriter<Vec<u8>>)> = None;
     let mut rows = 0u64;
     for file in run {

@@ -46,11 +46,15 @@ fn sink_err(table: &str, e: ConnectorError) -> EngineError {
 /// that long, not five times that.
 pub(crate) const QUICK_RETRIES: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// How every data file of a table is written: Snappy-compressed Parquet.
+pub(crate) fn parquet_properties() -> WriterProperties {
+    WriterProperties::builder().set_compression(Compression::SNAPPY).build()
+}
+
 /// Encodes a batch as Snappy-compressed Parquet.
 pub(crate) fn encode_parquet(batch: &arrow::record_batch::RecordBatch) -> Result<Vec<u8>, ConnectorError> {
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
     let mut buf = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props))?;
+    let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(parquet_properties()))?;
     writer.write(batch)?;
     writer.close()?;
     Ok(buf)
