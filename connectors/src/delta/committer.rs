@@ -1,13 +1,13 @@
 //! The per-epoch commit of all tables (worker 0 only).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::IntoFuture;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties, TableReference};
-use deltalake::kernel::{Action, Add, Transaction};
+use deltalake::kernel::{Action, Transaction};
 use deltalake::operations::vacuum::VacuumMode;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use wenflow_engine::progress::Progress;
@@ -17,7 +17,7 @@ use wenflow_engine::table::Commit;
 use wenflow_engine::{EngineError, Epoch};
 
 use super::output::Output;
-use super::writer::{encode_parquet, put_with_retry};
+use super::writer::{add_file, encode_parquet, file_stats, put_with_retry};
 use crate::ConnectorError;
 
 /// Totals of what one run committed.
@@ -212,24 +212,8 @@ impl DeltaCommitter {
             });
         };
         let now = chrono::Utc::now().timestamp_millis();
-        let actions: Vec<Action> = parts
-            .iter()
-            .map(|p| {
-                Action::Add(Add {
-                    path: p.path.clone(),
-                    partition_values: HashMap::new(),
-                    size: p.bytes as i64,
-                    modification_time: now,
-                    data_change: true,
-                    stats: p.stats.clone(),
-                    tags: None,
-                    deletion_vector: None,
-                    base_row_id: None,
-                    default_row_commit_version: None,
-                    clustering_provider: None,
-                })
-            })
-            .collect();
+        let actions: Vec<Action> =
+            parts.iter().map(|p| add_file(p.path.clone(), p.bytes, p.stats.clone(), true, now)).collect();
         let txn = Transaction::new_with_last_update(&job_id, epoch as i64, Some(now));
         let props = CommitProperties::default().with_application_transaction(txn).with_metadata([
             ("wenflow_epoch".to_owned(), serde_json::json!(epoch)),
@@ -401,7 +385,7 @@ impl EpochCommitter for DeltaCommitter {
                 bytes: size,
                 inserts: 1,
                 retracts: 0,
-                stats: Some(r#"{"numRecords":1}"#.into()),
+                stats: Some(file_stats(1)),
             };
             self.commit_table(RunRow::TABLE, last, vec![&part])?;
         }

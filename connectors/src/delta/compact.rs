@@ -12,19 +12,18 @@
 //! The rows are copied as Arrow batches, and one output file is held in memory at a time
 //! (at most about the target size).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use deltalake::DeltaTable;
 use deltalake::kernel::transaction::{CommitBuilder, TableReference};
-use deltalake::kernel::{Action, Add, Remove};
+use deltalake::kernel::{Action, Remove};
 use deltalake::protocol::DeltaOperation;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::writer::{parquet_properties, put_with_retry};
+use super::writer::{add_file, file_stats, parquet_properties, put_with_retry};
 use crate::ConnectorError;
 
 /// What one compaction of one table did.
@@ -136,19 +135,7 @@ pub async fn compact(
     let mut done = Compacted::default();
     for run in runs {
         let (path, size, rows) = rewrite(&store, name, &run).await?;
-        actions.push(Action::Add(Add {
-            path,
-            partition_values: HashMap::new(),
-            size: size as i64,
-            modification_time: now,
-            data_change: false,
-            stats: Some(serde_json::json!({ "numRecords": rows }).to_string()),
-            tags: None,
-            deletion_vector: None,
-            base_row_id: None,
-            default_row_commit_version: None,
-            clustering_provider: None,
-        }));
+        actions.push(add_file(path, size, Some(file_stats(rows)), false, now));
         done.files_added += 1;
         done.files_removed += run.len();
         done.rows += rows;
@@ -203,23 +190,11 @@ mod tests {
     async fn append(table: &mut DeltaTable, epoch: i64, n: usize) {
         let bytes = super::super::writer::encode_parquet(&epoch_rows(epoch, n)).expect("parquet");
         let name = format!("part-e{epoch:08}-w0000-{}.snappy.parquet", uuid::Uuid::new_v4());
-        let size = bytes.len() as i64;
+        let size = bytes.len() as u64;
         put_with_retry(table.object_store().as_ref(), &object_store::path::Path::from(name.as_str()), bytes)
             .await
             .expect("put");
-        let add = Action::Add(Add {
-            path: name,
-            partition_values: HashMap::new(),
-            size,
-            modification_time: chrono::Utc::now().timestamp_millis(),
-            data_change: true,
-            stats: Some(serde_json::json!({ "numRecords": n }).to_string()),
-            tags: None,
-            deletion_vector: None,
-            base_row_id: None,
-            default_row_commit_version: None,
-            clustering_provider: None,
-        });
+        let add = add_file(name, size, Some(file_stats(n as u64)), true, chrono::Utc::now().timestamp_millis());
         let op = DeltaOperation::Write { mode: SaveMode::Append, partition_by: None, predicate: None };
         let snapshot = table.snapshot().expect("a snapshot");
         CommitBuilder::default()

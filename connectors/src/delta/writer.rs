@@ -51,6 +51,36 @@ pub(crate) fn parquet_properties() -> WriterProperties {
     WriterProperties::builder().set_compression(Compression::SNAPPY).build()
 }
 
+/// Delta's statistics of a data file: its row count, the only statistic wenflow's readers
+/// use.
+pub(crate) fn file_stats(rows: u64) -> String {
+    serde_json::json!({ "numRecords": rows }).to_string()
+}
+
+/// The `add` action of data file `path` (relative to the table), unpartitioned, as every
+/// file wenflow commits is: an epoch's part (`data_change`) or a compacted file (not).
+pub(crate) fn add_file(
+    path: String,
+    size: u64,
+    stats: Option<String>,
+    data_change: bool,
+    modification_time: i64,
+) -> deltalake::kernel::Action {
+    deltalake::kernel::Action::Add(deltalake::kernel::Add {
+        path,
+        partition_values: std::collections::HashMap::new(),
+        size: i64::try_from(size).unwrap_or(i64::MAX),
+        modification_time,
+        data_change,
+        stats,
+        tags: None,
+        deletion_vector: None,
+        base_row_id: None,
+        default_row_commit_version: None,
+        clustering_provider: None,
+    })
+}
+
 /// Encodes a batch as Snappy-compressed Parquet.
 pub(crate) fn encode_parquet(batch: &arrow::record_batch::RecordBatch) -> Result<Vec<u8>, ConnectorError> {
     let mut buf = Vec::new();
@@ -101,7 +131,7 @@ impl<R: TableRow> PartWriter<R> for DeltaPartWriter<R> {
         super::committer::crash_point(super::committer::Site::Part, R::TABLE, epoch);
         let inserts = rows.iter().filter(|r| r.2 > 0).map(|r| r.2 as u64).sum();
         let retracts = rows.iter().filter(|r| r.2 < 0).map(|r| r.2.unsigned_abs()).sum();
-        let stats = serde_json::json!({ "numRecords": rows.len() }).to_string();
+        let stats = file_stats(rows.len() as u64);
         tracing::debug!(
             table = R::TABLE,
             epoch,
