@@ -20,14 +20,21 @@
 //! - `epochs` carries one marker per epoch on every worker, so a shard that receives no
 //!   document in an epoch still records that it holds it.
 //!
+//! - The shards of a worker are written on a thread of their own, which carries out the
+//!   operator's commands in order: stage an epoch, commit it, merge and close. Indexing an
+//!   epoch and waiting for its commit thus overlap the worker's work on the next epoch
+//!   (the source reads at most one epoch ahead of the index's commits). The thread stages
+//!   the next epoch right after it committed the last one.
+//!
 //! - Segments are merged once the input is exhausted ([`MergeMode::AtEnd`], for batch
 //!   jobs) or in the background by tantivy's log merge policy ([`MergeMode::Background`]).
 //!
 //! An index error is fatal for the job, as a table write error is: the worker panics with
 //! the message and no later epoch is committed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
+use std::sync::mpsc::TryRecvError;
 
 use differential_dataflow::VecCollection;
 use differential_dataflow::consolidation::consolidate;
@@ -38,6 +45,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Map;
 use timely::dataflow::operators::{Capability, Concat, Exchange};
+use timely::scheduling::SyncActivator;
 use wenflow_engine::{Document, EntityRow, Epoch, Shared};
 
 use crate::shards::{Applied, IndexLayout, ShardWriter};
@@ -131,11 +139,150 @@ struct Batch {
     mentions: Vec<(EntityRow, isize)>,
 }
 
-/// An epoch applied to the shards, waiting for the tables to commit it.
-struct Pending {
-    epoch: Epoch,
-    cap: Capability<Epoch>,
+/// What the index operator asks of the thread that owns its worker's shards. The thread
+/// carries the commands out in order, so an epoch's `Commit` covers exactly what the
+/// `Apply` before it staged.
+enum Command {
+    /// Stage one epoch's updates (not yet consolidated) in every shard that lacks it.
+    Apply { epoch: Epoch, docs: Vec<(Shared<Document>, isize)>, mentions: Vec<(EntityRow, isize)> },
+    /// Commit, as `epoch`, every shard the last `Apply` staged.
+    Commit { epoch: Epoch },
+    /// Merge every shard (for [`MergeMode::AtEnd`]) and close it.
+    Finish,
+}
+
+/// What the thread answers, in the order of the commands (`Apply` has no answer unless it
+/// fails).
+enum Reply {
+    Committed { epoch: Epoch, commits: Vec<ShardCommit> },
+    Finished,
+    Failed(String),
+}
+
+/// The replies' sender, which wakes the operator after every reply and when the thread
+/// ends, for whatever reason (a panic inside tantivy included: the operator then finds the
+/// channel closed instead of waiting for ever).
+struct Replies {
+    tx: Option<std::sync::mpsc::Sender<Reply>>,
+    wake: SyncActivator,
+}
+
+impl Replies {
+    fn send(&self, reply: Reply) -> bool {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(reply).is_ok());
+        let _ = self.wake.activate();
+        sent
+    }
+}
+
+impl Drop for Replies {
+    fn drop(&mut self) {
+        self.tx.take();
+        let _ = self.wake.activate();
+    }
+}
+
+/// The shards of one worker, written on a thread of their own: staging an epoch hands its
+/// documents to tantivy's indexing thread, and a commit waits for that thread to write
+/// its segment. Off the timely worker, neither wait stops the worker from cleaning,
+/// deduplicating and writing the tables' parts of the next epoch.
+struct ShardThread {
+    writers: Vec<ShardWriter>,
+    layout: Arc<IndexLayout>,
+    staged: Arc<Staged>,
+    merge: MergeMode,
+    /// What the last `Apply` did to each writer (`None`: the shard already held the epoch).
     applied: Vec<Option<Applied>>,
+}
+
+impl ShardThread {
+    fn run(mut self, commands: std::sync::mpsc::Receiver<Command>, replies: Replies) {
+        for command in commands {
+            let reply = match command {
+                Command::Apply { epoch, docs, mentions } => match self.apply(epoch, docs, mentions) {
+                    Ok(()) => continue,
+                    Err(message) => Reply::Failed(message),
+                },
+                Command::Commit { epoch } => match self.commit(epoch) {
+                    Ok(commits) => Reply::Committed { epoch, commits },
+                    Err(message) => Reply::Failed(message),
+                },
+                Command::Finish => match self.finish() {
+                    Ok(()) => Reply::Finished,
+                    Err(message) => Reply::Failed(message),
+                },
+            };
+            let stop = matches!(reply, Reply::Failed(_) | Reply::Finished);
+            if !replies.send(reply) || stop {
+                return;
+            }
+        }
+    }
+
+    fn apply(
+        &mut self,
+        epoch: Epoch,
+        mut docs: Vec<(Shared<Document>, isize)>,
+        mut mentions: Vec<(EntityRow, isize)>,
+    ) -> Result<(), String> {
+        consolidate(&mut docs);
+        consolidate(&mut mentions);
+        let layout = &self.layout;
+        let mut applied = Vec::with_capacity(self.writers.len());
+        for w in &mut self.writers {
+            if w.committed().is_some_and(|c| c >= epoch) {
+                applied.push(None);
+                continue;
+            }
+            let mine = |id: &str| layout.shard_of(id) == w.shard;
+            let docs: Vec<(&Document, isize)> =
+                docs.iter().filter(|(d, _)| mine(&d.doc_id)).map(|(d, r)| (&**d, *r)).collect();
+            let mentions: Vec<(&EntityRow, isize)> =
+                mentions.iter().filter(|(m, _)| mine(&m.doc_id)).map(|(m, r)| (m, *r)).collect();
+            let a = w
+                .apply(&docs, &mentions)
+                .map_err(|e| format!("indexing epoch {epoch} into shard {} failed: {e}", w.shard))?;
+            applied.push(Some(a));
+        }
+        for w in &self.writers {
+            self.staged.set(w.shard, epoch);
+        }
+        self.applied = applied;
+        Ok(())
+    }
+
+    fn commit(&mut self, epoch: Epoch) -> Result<Vec<ShardCommit>, String> {
+        let mut commits = Vec::new();
+        for (w, applied) in self.writers.iter_mut().zip(std::mem::take(&mut self.applied)) {
+            let Some(applied) = applied else { continue };
+            let started = std::time::Instant::now();
+            w.commit(epoch).map_err(|e| format!("committing index shard {} for epoch {epoch} failed: {e}", w.shard))?;
+            let commit_ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(
+                shard = w.shard,
+                epoch,
+                added = applied.added,
+                deleted = applied.deleted,
+                commit_ms,
+                "index shard committed"
+            );
+            commits.push(ShardCommit { shard: w.shard, epoch, applied, commit_ms });
+        }
+        Ok(commits)
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        for mut w in self.writers.drain(..) {
+            let shard = w.shard;
+            let started = std::time::Instant::now();
+            if self.merge == MergeMode::AtEnd {
+                w.merge_all().map_err(|e| format!("merging index shard {shard} failed: {e}"))?;
+            }
+            w.finish().map_err(|e| format!("closing index shard {shard} failed: {e}"))?;
+            tracing::debug!(shard, merge_ms = started.elapsed().as_millis() as u64, "index shard closed");
+        }
+        Ok(())
+    }
 }
 
 /// Indexes `docs` (with the facets and years of their `mentions`) into the shards of
@@ -166,10 +313,10 @@ pub fn index_epochs<'s>(
         Pipeline,
         Pipeline,
         "Index",
-        move |cap, _info| {
+        move |cap, info| {
             drop(cap);
             let layout = target.layout.clone();
-            let mut writers: Vec<ShardWriter> = layout
+            let writers: Vec<ShardWriter> = layout
                 .owned(worker, peers)
                 .into_iter()
                 .map(|s| ShardWriter::open(&layout, s, &target.job_id))
@@ -182,14 +329,38 @@ pub fn index_epochs<'s>(
                     w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
                 }
             }
-            let merge = target.merge;
-            let staged = target.staged.clone();
+            let shards = ShardThread {
+                writers,
+                layout,
+                staged: target.staged.clone(),
+                merge: target.merge,
+                applied: Vec::new(),
+            };
+            let (commands, commands_rx) = std::sync::mpsc::channel::<Command>();
+            let (replies_tx, replies) = std::sync::mpsc::channel::<Reply>();
+            let wake = scope.worker().sync_activator_for(info.address.to_vec());
+            let replies_tx = Replies { tx: Some(replies_tx), wake };
+            let thread = std::thread::Builder::new()
+                .name(format!("wenflow-index-{worker}"))
+                .spawn(move || shards.run(commands_rx, replies_tx))
+                .unwrap_or_else(|e| {
+                    wenflow_engine::fatal::fail(format!("starting the index thread of worker {worker} failed: {e}"))
+                });
+            let mut thread = Some(thread);
+            let send = move |command: Command| {
+                if commands.send(command).is_err() {
+                    wenflow_engine::fatal::fail(format!("the index thread of worker {worker} stopped unexpectedly"));
+                }
+            };
             let mut stash: BTreeMap<Epoch, Batch> = BTreeMap::new();
-            let mut pending: Option<Pending> = None;
+            // The epoch the thread has staged, waiting for the tables to commit it.
+            let mut waiting: Option<(Epoch, Capability<Epoch>)> = None;
+            // Epochs whose commit the thread is carrying out, oldest first.
+            let mut committing: VecDeque<(Epoch, Capability<Epoch>)> = VecDeque::new();
             let mut finished = false;
             // The epochs the tables hold; an epoch the frontier passes without being here was
             // quiet (nothing in it), and the index does not commit it either.
-            let mut committed_epochs: std::collections::BTreeSet<Epoch> = std::collections::BTreeSet::new();
+            let mut committed_epochs: BTreeSet<Epoch> = BTreeSet::new();
             move |(input, frontier), (commits, committed), output| {
                 input.for_each(|cap, data| {
                     for (item, time, diff) in data.drain(..) {
@@ -206,83 +377,70 @@ pub fn index_epochs<'s>(
                     }
                 });
                 commits.for_each(|_, data| committed_epochs.extend(data.drain(..)));
+                if finished {
+                    return;
+                }
                 loop {
-                    if let Some(p) = &pending {
-                        if committed.less_equal(&p.epoch) {
+                    match replies.try_recv() {
+                        Ok(Reply::Committed { epoch, commits }) => {
+                            let Some((_, cap)) = committing.pop_front().filter(|(e, _)| *e == epoch) else {
+                                wenflow_engine::fatal::fail(format!(
+                                    "the index thread of worker {worker} committed epoch {epoch}, which it was not asked to"
+                                ));
+                            };
+                            output.session(&cap).give_iterator(commits.into_iter());
+                        }
+                        Ok(Reply::Failed(message)) => wenflow_engine::fatal::fail(message),
+                        Ok(Reply::Finished) => {}
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => wenflow_engine::fatal::fail(format!(
+                            "the index thread of worker {worker} stopped unexpectedly"
+                        )),
+                    }
+                }
+                loop {
+                    if let Some((epoch, _)) = &waiting {
+                        if committed.less_equal(epoch) {
                             break;
                         }
-                        let Some(p) = pending.take() else { break };
-                        if !committed_epochs.remove(&p.epoch) {
-                            continue;
-                        }
-                        let mut session = output.session(&p.cap);
-                        for (w, applied) in writers.iter_mut().zip(p.applied) {
-                            let Some(applied) = applied else { continue };
-                            let started = std::time::Instant::now();
-                            if let Err(e) = w.commit(p.epoch) {
-                                wenflow_engine::fatal::fail(format!(
-                                    "committing index shard {} for epoch {} failed: {e}",
-                                    w.shard, p.epoch
-                                ));
-                            }
-                            let commit_ms = started.elapsed().as_millis() as u64;
-                            tracing::debug!(
-                                shard = w.shard,
-                                epoch = p.epoch,
-                                added = applied.added,
-                                deleted = applied.deleted,
-                                commit_ms,
-                                "index shard committed"
-                            );
-                            session.give(ShardCommit { shard: w.shard, epoch: p.epoch, applied, commit_ms });
+                        let Some((epoch, cap)) = waiting.take() else { break };
+                        if committed_epochs.remove(&epoch) {
+                            send(Command::Commit { epoch });
+                            committing.push_back((epoch, cap));
                         }
                     }
                     let Some((&epoch, _)) = stash.first_key_value() else { break };
                     if frontier.less_equal(&epoch) {
                         break;
                     }
-                    let Some((_, mut batch)) = stash.pop_first() else { break };
-                    consolidate(&mut batch.docs);
-                    consolidate(&mut batch.mentions);
-                    let applied = writers
-                        .iter_mut()
-                        .map(|w| {
-                            if w.committed().is_some_and(|c| c >= epoch) {
-                                return None;
-                            }
-                            let mine = |id: &str| layout.shard_of(id) == w.shard;
-                            let docs: Vec<(&Document, isize)> =
-                                batch.docs.iter().filter(|(d, _)| mine(&d.doc_id)).map(|(d, r)| (&**d, *r)).collect();
-                            let mentions: Vec<(&EntityRow, isize)> =
-                                batch.mentions.iter().filter(|(m, _)| mine(&m.doc_id)).map(|(m, r)| (m, *r)).collect();
-                            match w.apply(&docs, &mentions) {
-                                Ok(a) => Some(a),
-                                Err(e) => wenflow_engine::fatal::fail(format!(
-                                    "indexing epoch {epoch} into shard {} failed: {e}",
-                                    w.shard
-                                )),
-                            }
-                        })
-                        .collect();
-                    for w in &writers {
-                        staged.set(w.shard, epoch);
-                    }
-                    pending = Some(Pending { epoch, cap: batch.cap, applied });
+                    let Some((_, batch)) = stash.pop_first() else { break };
+                    send(Command::Apply { epoch, docs: batch.docs, mentions: batch.mentions });
+                    waiting = Some((epoch, batch.cap));
                 }
-                if !finished && frontier.is_empty() && committed.is_empty() && stash.is_empty() && pending.is_none() {
+                if frontier.is_empty()
+                    && committed.is_empty()
+                    && stash.is_empty()
+                    && waiting.is_none()
+                    && committing.is_empty()
+                {
+                    // The job's input is exhausted: the merges run now, and the job ends
+                    // when they do.
                     finished = true;
-                    for mut w in writers.drain(..) {
-                        let shard = w.shard;
-                        let started = std::time::Instant::now();
-                        if merge == MergeMode::AtEnd
-                            && let Err(e) = w.merge_all()
-                        {
-                            wenflow_engine::fatal::fail(format!("merging index shard {shard} failed: {e}"));
-                        }
-                        if let Err(e) = w.finish() {
-                            wenflow_engine::fatal::fail(format!("closing index shard {shard} failed: {e}"));
-                        }
-                        tracing::debug!(shard, merge_ms = started.elapsed().as_millis() as u64, "index shard closed");
+                    send(Command::Finish);
+                    match replies.recv() {
+                        Ok(Reply::Finished) => {}
+                        Ok(Reply::Failed(message)) => wenflow_engine::fatal::fail(message),
+                        Ok(Reply::Committed { epoch, .. }) => wenflow_engine::fatal::fail(format!(
+                            "the index thread of worker {worker} committed epoch {epoch} after its input ended"
+                        )),
+                        Err(_) => wenflow_engine::fatal::fail(format!(
+                            "the index thread of worker {worker} stopped unexpectedly"
+                        )),
+                    }
+                    if let Some(t) = thread.take()
+                        && t.join().is_err()
+                    {
+                        wenflow_engine::fatal::fail(format!("the index thread of worker {worker} panicked"));
                     }
                 }
             }

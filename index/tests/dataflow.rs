@@ -206,3 +206,57 @@ fn run(merge: MergeMode) {
     }
     assert!(s.epoch().is_some_and(|e| e > EPOCHS / 2), "the last epoch that changed something");
 }
+
+/// The shards are written on a thread of the operator's own; a commit that fails there
+/// (here: the shard's directory is gone) ends the worker with the error, rather than
+/// leaving the dataflow waiting for a commit that never comes.
+#[test]
+fn a_failed_index_commit_ends_the_worker_with_its_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_path_buf();
+    let layout = Arc::new(IndexLayout::open_or_create(&root, 1, true).expect("layout"));
+    let shard_dir = layout.shard_dir(0);
+    let target = IndexTarget::new(layout, "job", MergeMode::AtEnd);
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = timely::execute(timely::Config::thread(), move |worker| {
+            let target = target.clone();
+            let staged = target.staged.clone();
+            let (mut docs, mut mentions, mut epochs, mut commits, probe) = worker.dataflow::<u64, _, _>(|scope| {
+                let (docs_in, docs) = scope.new_collection::<Shared<Document>, isize>();
+                let (mentions_in, mentions) = scope.new_collection::<EntityRow, isize>();
+                let (epochs_in, epochs) = scope.new_input::<Vec<u64>>();
+                let (commits_in, commits) = scope.new_input::<Vec<u64>>();
+                let (probe, _) = index_epochs(docs, mentions, epochs, commits, target).probe();
+                (docs_in, mentions_in, epochs_in, commits_in, probe)
+            });
+            for input in [&mut epochs, &mut commits] {
+                input.advance_to(1);
+            }
+            docs.advance_to(1);
+            mentions.advance_to(1);
+            docs.insert(Shared::new(version(1, 1).0));
+            epochs.send(1);
+            docs.advance_to(2);
+            mentions.advance_to(2);
+            epochs.advance_to(2);
+            docs.flush();
+            mentions.flush();
+            worker.step_while(|| !staged.all_applied(1));
+            // Moved away whole, while tantivy may still be writing into it.
+            std::fs::rename(&shard_dir, shard_dir.with_extension("gone")).expect("move the shard away");
+            commits.send(1);
+            commits.advance_to(2);
+            worker.step_while(|| probe.less_than(&2));
+        })
+        .map(|guards| guards.join().into_iter().map(|r| r.is_ok()).collect::<Vec<_>>());
+        let _ = done_tx.send(outcome.map_err(|e| e.to_string()));
+    });
+    let joined = done.recv_timeout(std::time::Duration::from_secs(120)).expect("the worker ended, not hung");
+    assert_eq!(joined.expect("timely started"), vec![false], "the worker failed");
+    let failures = wenflow_engine::fatal::take_failures();
+    assert!(
+        failures.iter().any(|m| m.contains("committing index shard 0 for epoch 1 failed")),
+        "the commit's error is the worker's: {failures:?}"
+    );
+}
