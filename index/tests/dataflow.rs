@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use differential_dataflow::input::Input;
+use differential_dataflow::input::{Input, InputSession};
 use timely::dataflow::operators::{Input as TimelyInput, Probe};
+use timely::dataflow::{InputHandleVec, ProbeHandle};
 use wenflow_engine::{Document, EntityKind, EntityRow, Shared};
 use wenflow_index::{IndexLayout, IndexTarget, MergeMode, SearchRequest, ShardedSearcher, index_epochs};
 
@@ -76,6 +77,27 @@ fn check(dir: &std::path::Path, live: &Live, epoch: u64, committed: Option<u64>,
     }
 }
 
+/// The index sink's inputs in a dataflow of `worker`: documents, mentions, the epoch
+/// markers and the tables' commits, and a probe of the sink's commits.
+type Sink = (
+    InputSession<u64, Shared<Document>, isize>,
+    InputSession<u64, EntityRow, isize>,
+    InputHandleVec<u64, u64>,
+    InputHandleVec<u64, u64>,
+    ProbeHandle<u64>,
+);
+
+fn sink(worker: &mut timely::worker::Worker, target: IndexTarget) -> Sink {
+    worker.dataflow::<u64, _, _>(|scope| {
+        let (docs_in, docs) = scope.new_collection::<Shared<Document>, isize>();
+        let (mentions_in, mentions) = scope.new_collection::<EntityRow, isize>();
+        let (epochs_in, epochs) = scope.new_input::<Vec<u64>>();
+        let (commits_in, commits) = scope.new_input::<Vec<u64>>();
+        let (probe, _) = index_epochs(docs, mentions, epochs, commits, target).probe();
+        (docs_in, mentions_in, epochs_in, commits_in, probe)
+    })
+}
+
 #[test]
 fn the_index_follows_inserts_updates_and_deletes() {
     run(MergeMode::AtEnd);
@@ -115,14 +137,7 @@ fn run(merge: MergeMode) {
         };
         let target = target.clone();
         let staged = target.staged.clone();
-        let (mut docs, mut mentions, mut epochs, mut commits, probe) = worker.dataflow::<u64, _, _>(|scope| {
-            let (docs_in, docs) = scope.new_collection::<Shared<Document>, isize>();
-            let (mentions_in, mentions) = scope.new_collection::<EntityRow, isize>();
-            let (epochs_in, epochs) = scope.new_input::<Vec<u64>>();
-            let (commits_in, commits) = scope.new_input::<Vec<u64>>();
-            let (probe, _) = index_epochs(docs, mentions, epochs, commits, target).probe();
-            (docs_in, mentions_in, epochs_in, commits_in, probe)
-        });
+        let (mut docs, mut mentions, mut epochs, mut commits, probe) = sink(worker, target);
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         let mut live: BTreeMap<String, (u64, Document, Option<EntityRow>)> = BTreeMap::new();
         let mut next = 1u64;
@@ -222,14 +237,7 @@ fn a_failed_index_commit_ends_the_worker_with_its_error() {
         let outcome = timely::execute(timely::Config::thread(), move |worker| {
             let target = target.clone();
             let staged = target.staged.clone();
-            let (mut docs, mut mentions, mut epochs, mut commits, probe) = worker.dataflow::<u64, _, _>(|scope| {
-                let (docs_in, docs) = scope.new_collection::<Shared<Document>, isize>();
-                let (mentions_in, mentions) = scope.new_collection::<EntityRow, isize>();
-                let (epochs_in, epochs) = scope.new_input::<Vec<u64>>();
-                let (commits_in, commits) = scope.new_input::<Vec<u64>>();
-                let (probe, _) = index_epochs(docs, mentions, epochs, commits, target).probe();
-                (docs_in, mentions_in, epochs_in, commits_in, probe)
-            });
+            let (mut docs, mut mentions, mut epochs, mut commits, probe) = sink(worker, target);
             for input in [&mut epochs, &mut commits] {
                 input.advance_to(1);
             }

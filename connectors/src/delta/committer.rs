@@ -89,10 +89,14 @@ pub struct DeltaCommitter {
     since_compaction: u64,
 }
 
-fn sink_err(table: &str) -> impl Fn(deltalake::DeltaTableError) -> EngineError + '_ {
+/// A Delta error of table `name` as the sink's error. The message names where the table
+/// is: the store's own message may not (a failed listing names the bucket and a URL-encoded
+/// prefix).
+fn sink_err<'a>(name: &'a str, table: &DeltaTable) -> impl Fn(deltalake::DeltaTableError) -> EngineError + 'a {
+    let at = table.table_url().to_string();
     move |e| {
-        let e = ConnectorError::Delta { table: table.to_owned(), source: e };
-        EngineError::Sink { table: table.to_owned(), retryable: e.is_retryable(), message: e.to_string() }
+        let e = ConnectorError::Delta { table: format!("{name} ({at})"), source: e };
+        EngineError::Sink { table: name.to_owned(), retryable: e.is_retryable(), message: e.to_string() }
     }
 }
 
@@ -139,6 +143,7 @@ impl DeltaCommitter {
         let names: Vec<&'static str> = self.output.tables.keys().copied().collect();
         for name in names {
             let Some(table) = self.output.tables.get(name).cloned() else { continue };
+            let err = sink_err(name, &table);
             let (table, metrics) = self
                 .runtime
                 .block_on(
@@ -149,7 +154,7 @@ impl DeltaCommitter {
                         .with_mode(if unreferenced { VacuumMode::Full } else { VacuumMode::Lite })
                         .into_future(),
                 )
-                .map_err(sink_err(name))?;
+                .map_err(err)?;
             deleted += metrics.files_deleted.len();
             self.output.tables.insert(name, table);
         }
@@ -162,7 +167,7 @@ impl DeltaCommitter {
         let names: Vec<&'static str> = self.output.tables.keys().copied().collect();
         for name in names {
             let Some(table) = self.output.tables.get(name) else { continue };
-            let files = table.snapshot().map_err(sink_err(name))?.log_data().num_files();
+            let files = table.snapshot().map_err(sink_err(name, table))?.log_data().num_files();
             if files < m.min_files.max(2) {
                 continue;
             }
@@ -267,11 +272,12 @@ async fn commit_with_retry(
     actions: Vec<Action>,
     props: CommitProperties,
 ) -> wenflow_engine::Result<()> {
+    let err = sink_err(name, table);
     let mut delay = std::time::Duration::from_millis(100);
     let started = std::time::Instant::now();
     for attempt in 1.. {
         let result = {
-            let snapshot = table.snapshot().map_err(sink_err(name))?;
+            let snapshot = table.snapshot().map_err(&err)?;
             let op = DeltaOperation::Write { mode: SaveMode::Append, partition_by: None, predicate: None };
             CommitBuilder::from(props.clone())
                 .with_actions(actions.clone())
@@ -279,24 +285,21 @@ async fn commit_with_retry(
                 .await
         };
         match result {
-            Ok(_) => return table.update_state().await.map_err(sink_err(name)),
+            Ok(_) => return table.update_state().await.map_err(&err),
             Err(e) => {
-                let err = sink_err(name)(e);
-                let retryable = matches!(err, EngineError::Sink { retryable: true, .. });
+                let e = err(e);
+                let retryable = matches!(e, EngineError::Sink { retryable: true, .. });
                 if !retryable || attempt >= 5 || started.elapsed() > super::writer::QUICK_RETRIES {
-                    return Err(err);
+                    return Err(e);
                 }
-                tracing::warn!(table = name, attempt, error = %err, "commit failed, retrying");
+                tracing::warn!(table = name, attempt, error = %e, "commit failed, retrying");
                 tokio::time::sleep(delay).await;
                 delay *= 2;
-                table.update_state().await.map_err(sink_err(name))?;
+                table.update_state().await.map_err(&err)?;
                 // The failed attempt may have landed after all (a timeout after the write).
-                let landed = table
-                    .snapshot()
-                    .map_err(sink_err(name))?
-                    .transaction_version(table.log_store().as_ref(), job_id)
-                    .await;
-                if landed.map_err(sink_err(name))?.is_some_and(|v| v >= epoch) {
+                let landed =
+                    table.snapshot().map_err(&err)?.transaction_version(table.log_store().as_ref(), job_id).await;
+                if landed.map_err(&err)?.is_some_and(|v| v >= epoch) {
                     return Ok(());
                 }
             }
