@@ -272,11 +272,21 @@ impl ShardThread {
     }
 
     fn finish(&mut self) -> Result<(), String> {
-        for mut w in self.writers.drain(..) {
+        let started = std::time::Instant::now();
+        let merge_err = |shard: usize| move |e| format!("merging index shard {shard} failed: {e}");
+        // Every shard's merge starts before any is waited for: a worker with several shards
+        // (an index resumed with fewer workers) merges them side by side.
+        let mut merges = Vec::new();
+        if self.merge == MergeMode::AtEnd {
+            for w in &mut self.writers {
+                merges.push(w.start_merge_all().map_err(merge_err(w.shard))?);
+            }
+        }
+        merges.resize_with(self.writers.len(), || None);
+        for (mut w, merge) in self.writers.drain(..).zip(merges) {
             let shard = w.shard;
-            let started = std::time::Instant::now();
-            if self.merge == MergeMode::AtEnd {
-                w.merge_all().map_err(|e| format!("merging index shard {shard} failed: {e}"))?;
+            if let Some(merge) = merge {
+                w.finish_merge(merge).map_err(merge_err(shard))?;
             }
             w.finish().map_err(|e| format!("closing index shard {shard} failed: {e}"))?;
             tracing::debug!(shard, merge_ms = started.elapsed().as_millis() as u64, "index shard closed");

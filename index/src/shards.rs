@@ -282,6 +282,10 @@ pub struct Applied {
     pub deleted: u64,
 }
 
+/// A merge of a shard's segments under way ([`ShardWriter::start_merge_all`]).
+#[must_use = "a merge is waited for with `ShardWriter::finish_merge`"]
+pub struct MergeAll(tantivy::FutureResult<Option<tantivy::SegmentMeta>>);
+
 /// The writer of one shard.
 pub struct ShardWriter {
     /// The shard number.
@@ -419,12 +423,25 @@ impl ShardWriter {
     /// Merges every committed segment of the shard into one, and waits for it. The
     /// commit payload stays what it was.
     pub fn merge_all(&mut self) -> Result<()> {
-        let ids = self.writer.index().searchable_segment_ids()?;
-        if ids.len() > 1 {
-            self.writer.merge(&ids).wait()?;
-            self.publish()?;
+        match self.start_merge_all()? {
+            Some(merge) => self.finish_merge(merge),
+            None => Ok(()),
         }
-        Ok(())
+    }
+
+    /// Starts merging every committed segment of the shard into one, on tantivy's merge
+    /// thread (`None`: one segment or none, nothing to merge). Merges of several shards
+    /// started before any is waited for run side by side.
+    pub fn start_merge_all(&mut self) -> Result<Option<MergeAll>> {
+        let ids = self.writer.index().searchable_segment_ids()?;
+        Ok((ids.len() > 1).then(|| MergeAll(self.writer.merge(&ids))))
+    }
+
+    /// Waits for a merge [`start_merge_all`](Self::start_merge_all) started and publishes
+    /// its result, for a shard in a store.
+    pub fn finish_merge(&mut self, merge: MergeAll) -> Result<()> {
+        merge.0.wait()?;
+        self.publish()
     }
 
     /// Waits for background merges to finish and closes the writer (publishing what the
