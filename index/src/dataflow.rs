@@ -151,24 +151,20 @@ enum Command {
     Finish,
 }
 
-/// What the thread answers, in the order of the commands (`Apply` has no answer unless it
-/// fails).
-enum Reply {
-    Committed { epoch: Epoch, commits: Vec<ShardCommit> },
-    Finished,
-    Failed(String),
-}
+/// An epoch's commit, as the thread reports it: the only reply. The thread's error, if it
+/// has one, is its result, which the operator gets by joining it.
+type Committed = (Epoch, Vec<ShardCommit>);
 
 /// The replies' sender, which wakes the operator after every reply and when the thread
-/// ends, for whatever reason (a panic inside tantivy included: the operator then finds the
-/// channel closed instead of waiting for ever).
+/// ends, for whatever reason (an error, or a panic inside tantivy: the operator then finds
+/// the channel closed and joins the thread instead of waiting for ever).
 struct Replies {
-    tx: Option<std::sync::mpsc::Sender<Reply>>,
+    tx: Option<std::sync::mpsc::Sender<Committed>>,
     wake: SyncActivator,
 }
 
 impl Replies {
-    fn send(&self, reply: Reply) -> bool {
+    fn send(&self, reply: Committed) -> bool {
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(reply).is_ok());
         let _ = self.wake.activate();
         sent
@@ -196,29 +192,71 @@ struct ShardThread {
 }
 
 impl ShardThread {
-    fn run(mut self, commands: std::sync::mpsc::Receiver<Command>, replies: Replies) {
+    fn run(mut self, commands: std::sync::mpsc::Receiver<Command>, replies: Replies) -> Result<(), String> {
         for command in commands {
-            let reply = match command {
-                Command::Apply { epoch, docs, mentions } => match self.apply(epoch, docs, mentions) {
-                    Ok(()) => continue,
-                    Err(message) => Reply::Failed(message),
-                },
-                Command::Commit { epoch } => match self.commit(epoch) {
-                    Ok(commits) => Reply::Committed { epoch, commits },
-                    Err(message) => Reply::Failed(message),
-                },
-                Command::Finish => match self.finish() {
-                    Ok(()) => Reply::Finished,
-                    Err(message) => Reply::Failed(message),
-                },
-            };
-            let stop = matches!(reply, Reply::Failed(_) | Reply::Finished);
-            if !replies.send(reply) || stop {
-                return;
+            match command {
+                Command::Apply { epoch, docs, mentions } => self.apply(epoch, docs, mentions)?,
+                Command::Commit { epoch } => {
+                    let commits = self.commit(epoch)?;
+                    if !replies.send((epoch, commits)) {
+                        break;
+                    }
+                }
+                Command::Finish => return self.finish(),
             }
+        }
+        Ok(())
+    }
+}
+
+/// The operator's side of its [`ShardThread`].
+struct ShardThreadHandle {
+    worker: usize,
+    commands: std::sync::mpsc::Sender<Command>,
+    replies: std::sync::mpsc::Receiver<Committed>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl ShardThreadHandle {
+    fn send(&mut self, command: Command) {
+        if self.commands.send(command).is_err() {
+            self.join_failed();
         }
     }
 
+    /// The next commit the thread reports, if there is one yet.
+    fn try_recv(&mut self) -> Option<Committed> {
+        match self.replies.try_recv() {
+            Ok(c) => Some(c),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => self.join_failed(),
+        }
+    }
+
+    /// Merges and closes the shards, and waits for it.
+    fn finish(&mut self) {
+        self.send(Command::Finish);
+        if !matches!(self.join(), Some(Ok(Ok(())))) {
+            self.join_failed();
+        }
+    }
+
+    fn join(&mut self) -> Option<std::thread::Result<Result<(), String>>> {
+        self.thread.take().map(std::thread::JoinHandle::join)
+    }
+
+    /// Ends the worker with the error of a thread that stopped before it was asked to.
+    fn join_failed(&mut self) -> ! {
+        let worker = self.worker;
+        match self.join() {
+            Some(Ok(Err(message))) => wenflow_engine::fatal::fail(message),
+            Some(Err(_)) => wenflow_engine::fatal::fail(format!("the index thread of worker {worker} panicked")),
+            _ => wenflow_engine::fatal::fail(format!("the index thread of worker {worker} stopped unexpectedly")),
+        }
+    }
+}
+
+impl ShardThread {
     fn apply(
         &mut self,
         epoch: Epoch,
@@ -276,13 +314,12 @@ impl ShardThread {
         let merge_err = |shard: usize| move |e| format!("merging index shard {shard} failed: {e}");
         // Every shard's merge starts before any is waited for: a worker with several shards
         // (an index resumed with fewer workers) merges them side by side.
-        let mut merges = Vec::new();
-        if self.merge == MergeMode::AtEnd {
-            for w in &mut self.writers {
-                merges.push(w.start_merge_all().map_err(merge_err(w.shard))?);
-            }
-        }
-        merges.resize_with(self.writers.len(), || None);
+        let at_end = self.merge == MergeMode::AtEnd;
+        let merges = self
+            .writers
+            .iter_mut()
+            .map(|w| if at_end { w.start_merge_all().map_err(merge_err(w.shard)) } else { Ok(None) })
+            .collect::<Result<Vec<_>, _>>()?;
         for (mut w, merge) in self.writers.drain(..).zip(merges) {
             let shard = w.shard;
             if let Some(merge) = merge {
@@ -339,7 +376,7 @@ pub fn index_epochs<'s>(
                     w.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
                 }
             }
-            let shards = ShardThread {
+            let owned = ShardThread {
                 writers,
                 layout,
                 staged: target.staged.clone(),
@@ -347,21 +384,16 @@ pub fn index_epochs<'s>(
                 applied: Vec::new(),
             };
             let (commands, commands_rx) = std::sync::mpsc::channel::<Command>();
-            let (replies_tx, replies) = std::sync::mpsc::channel::<Reply>();
+            let (replies_tx, replies) = std::sync::mpsc::channel::<Committed>();
             let wake = scope.worker().sync_activator_for(info.address.to_vec());
             let replies_tx = Replies { tx: Some(replies_tx), wake };
             let thread = std::thread::Builder::new()
                 .name(format!("wenflow-index-{worker}"))
-                .spawn(move || shards.run(commands_rx, replies_tx))
+                .spawn(move || owned.run(commands_rx, replies_tx))
                 .unwrap_or_else(|e| {
                     wenflow_engine::fatal::fail(format!("starting the index thread of worker {worker} failed: {e}"))
                 });
-            let mut thread = Some(thread);
-            let send = move |command: Command| {
-                if commands.send(command).is_err() {
-                    wenflow_engine::fatal::fail(format!("the index thread of worker {worker} stopped unexpectedly"));
-                }
-            };
+            let mut shards = ShardThreadHandle { worker, commands, replies, thread: Some(thread) };
             let mut stash: BTreeMap<Epoch, Batch> = BTreeMap::new();
             // The epoch the thread has staged, waiting for the tables to commit it.
             let mut waiting: Option<(Epoch, Capability<Epoch>)> = None;
@@ -390,23 +422,13 @@ pub fn index_epochs<'s>(
                 if finished {
                     return;
                 }
-                loop {
-                    match replies.try_recv() {
-                        Ok(Reply::Committed { epoch, commits }) => {
-                            let Some((_, cap)) = committing.pop_front().filter(|(e, _)| *e == epoch) else {
-                                wenflow_engine::fatal::fail(format!(
-                                    "the index thread of worker {worker} committed epoch {epoch}, which it was not asked to"
-                                ));
-                            };
-                            output.session(&cap).give_iterator(commits.into_iter());
-                        }
-                        Ok(Reply::Failed(message)) => wenflow_engine::fatal::fail(message),
-                        Ok(Reply::Finished) => {}
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Disconnected) => wenflow_engine::fatal::fail(format!(
-                            "the index thread of worker {worker} stopped unexpectedly"
-                        )),
-                    }
+                while let Some((epoch, commits)) = shards.try_recv() {
+                    let Some((_, cap)) = committing.pop_front().filter(|(e, _)| *e == epoch) else {
+                        wenflow_engine::fatal::fail(format!(
+                            "the index thread of worker {worker} committed epoch {epoch}, which it was not asked to"
+                        ));
+                    };
+                    output.session(&cap).give_iterator(commits.into_iter());
                 }
                 loop {
                     if let Some((epoch, _)) = &waiting {
@@ -415,7 +437,7 @@ pub fn index_epochs<'s>(
                         }
                         let Some((epoch, cap)) = waiting.take() else { break };
                         if committed_epochs.remove(&epoch) {
-                            send(Command::Commit { epoch });
+                            shards.send(Command::Commit { epoch });
                             committing.push_back((epoch, cap));
                         }
                     }
@@ -424,7 +446,7 @@ pub fn index_epochs<'s>(
                         break;
                     }
                     let Some((_, batch)) = stash.pop_first() else { break };
-                    send(Command::Apply { epoch, docs: batch.docs, mentions: batch.mentions });
+                    shards.send(Command::Apply { epoch, docs: batch.docs, mentions: batch.mentions });
                     waiting = Some((epoch, batch.cap));
                 }
                 if frontier.is_empty()
@@ -436,22 +458,7 @@ pub fn index_epochs<'s>(
                     // The job's input is exhausted: the merges run now, and the job ends
                     // when they do.
                     finished = true;
-                    send(Command::Finish);
-                    match replies.recv() {
-                        Ok(Reply::Finished) => {}
-                        Ok(Reply::Failed(message)) => wenflow_engine::fatal::fail(message),
-                        Ok(Reply::Committed { epoch, .. }) => wenflow_engine::fatal::fail(format!(
-                            "the index thread of worker {worker} committed epoch {epoch} after its input ended"
-                        )),
-                        Err(_) => wenflow_engine::fatal::fail(format!(
-                            "the index thread of worker {worker} stopped unexpectedly"
-                        )),
-                    }
-                    if let Some(t) = thread.take()
-                        && t.join().is_err()
-                    {
-                        wenflow_engine::fatal::fail(format!("the index thread of worker {worker} panicked"));
-                    }
+                    shards.finish();
                 }
             }
         },
