@@ -40,10 +40,20 @@ where
             |_cap, _info| {
                 let mut stash: BTreeMap<Epoch, Pending<D>> = BTreeMap::new();
                 let mut produced = Vec::new();
+                // An epoch's updates are collected into room for as many as the last
+                // epoch had: epochs of a job are alike in size, and a vector that grew by
+                // doubling would copy its updates about twice over, the last time with
+                // the old and the new buffers both resident (half of what was left over
+                // is never touched and costs no memory).
+                let mut last_len = 0;
                 move |(input, frontier), output| {
                     input.for_each(|cap, data| {
                         for (d, time, diff) in data.drain(..) {
-                            stash.entry(time).or_insert_with(|| (cap.delayed(&time, 0), Vec::new())).1.push((d, diff));
+                            stash
+                                .entry(time)
+                                .or_insert_with(|| (cap.delayed(&time, 0), Vec::with_capacity(last_len)))
+                                .1
+                                .push((d, diff));
                         }
                     });
                     while let Some((&epoch, _)) = stash.first_key_value() {
@@ -51,6 +61,7 @@ where
                             break;
                         }
                         let Some((_, (cap, mut updates))) = stash.pop_first() else { break };
+                        last_len = updates.len();
                         logic(epoch, &mut updates, &mut produced);
                         let mut session = output.session(&cap);
                         for (r, diff) in produced.drain(..) {

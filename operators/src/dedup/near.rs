@@ -121,50 +121,81 @@ impl Default for DedupConfig {
 }
 
 /// What near-duplicate detection keeps of a document, for as long as the document lives:
-/// one allocation for the record, one for the id and one for the text or signature.
+/// one allocation for the record (64 bytes with its counts), one for the id and one for the
+/// text or signature.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Sketch {
     /// The document; shared by the links and labels that name it.
     pub doc_id: Shared<str>,
     /// Hash of its content hash: equal for identical texts.
     pub content: u64,
-    /// MinHash signature when verifying by estimate, else empty.
-    pub sig: Box<[u32]>,
-    /// The Han characters of the text in UTF-16 when verifying exactly, else empty: two
-    /// bytes a character where UTF-8 takes three (a character outside the Basic
-    /// Multilingual Plane takes four either way).
-    pub han: Box<[u16]>,
+    /// The text or the signature, whichever verification compares.
+    pub kept: Kept,
+}
+
+/// What a [`Sketch`] keeps to verify a candidate link: one of the two, so that the record
+/// holds one pointer, not two.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Kept {
+    /// The Han characters of the text in UTF-16 (exact verification): two bytes a
+    /// character where UTF-8 takes three (a character outside the Basic Multilingual Plane
+    /// takes four either way).
+    Han(Box<[u16]>),
+    /// The MinHash signature (verification by estimate); empty for a text without Han
+    /// characters.
+    Signature(Box<[u32]>),
 }
 
 impl Sketch {
-    /// The sketch of document `doc_id` with content hash `content`, keeping `sig` and the
-    /// characters `han`; either may be empty.
+    /// The sketch of document `doc_id` with content hash `content`, keeping the characters
+    /// `han` when there are any, else `sig` (either may be empty).
     pub fn new(doc_id: &str, content: u64, sig: Vec<u32>, han: &[char]) -> Sketch {
-        let mut utf16 = Vec::with_capacity(han.iter().map(|c| c.len_utf16()).sum());
-        let mut buf = [0u16; 2];
-        for c in han {
-            utf16.extend_from_slice(c.encode_utf16(&mut buf));
+        let kept = if han.is_empty() {
+            Kept::Signature(sig.into_boxed_slice())
+        } else {
+            let mut utf16 = Vec::with_capacity(han.iter().map(|c| c.len_utf16()).sum());
+            let mut buf = [0u16; 2];
+            for c in han {
+                utf16.extend_from_slice(c.encode_utf16(&mut buf));
+            }
+            Kept::Han(utf16.into_boxed_slice())
+        };
+        Sketch { doc_id: Shared::from(doc_id), content, kept }
+    }
+
+    /// The kept Han characters in UTF-16, if any.
+    fn han(&self) -> &[u16] {
+        match &self.kept {
+            Kept::Han(han) => han,
+            Kept::Signature(_) => &[],
         }
-        Sketch { doc_id: Shared::from(doc_id), content, sig: sig.into_boxed_slice(), han: utf16.into_boxed_slice() }
+    }
+
+    /// The kept signature, if any.
+    fn sig(&self) -> &[u32] {
+        match &self.kept {
+            Kept::Signature(sig) => sig,
+            Kept::Han(_) => &[],
+        }
     }
 
     /// The kept Han characters.
     fn han_chars(&self) -> Vec<char> {
-        char::decode_utf16(self.han.iter().copied()).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+        char::decode_utf16(self.han().iter().copied()).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
     }
 
     /// Whether the document has Han characters to compare.
     pub fn comparable(&self) -> bool {
-        !self.sig.is_empty() || !self.han.is_empty()
+        !self.sig().is_empty() || !self.han().is_empty()
     }
 
     /// Similarity of two documents: the exact n-gram Jaccard when both keep their
     /// characters, else the estimate from their signatures.
     pub fn similarity(&self, other: &Sketch, ngram: usize) -> f64 {
-        if !self.han.is_empty() && !other.han.is_empty() {
+        if !self.han().is_empty() && !other.han().is_empty() {
             exact_jaccard_of_chars(&self.han_chars(), &other.han_chars(), ngram)
         } else {
-            estimated_jaccard(&self.sig, &other.sig)
+            estimated_jaccard(self.sig(), other.sig())
         }
     }
 }
@@ -657,10 +688,18 @@ mod tests {
         let sketch = |t: &str| Sketch::new("d", 0, Vec::new(), &normalized_chars(t));
         let (sa, sb) = (sketch(a), sketch(b));
         assert_eq!(sa.han_chars(), normalized_chars(a));
-        assert_eq!(sa.han.len(), normalized_chars(a).len() + 3, "three characters take two units");
+        assert_eq!(sa.han().len(), normalized_chars(a).len() + 3, "three characters take two units");
         for n in 1..=3 {
             assert_eq!(sa.similarity(&sb, n), super::super::minhash::exact_jaccard(a, b, n), "n = {n}");
         }
+    }
+
+    /// A sketch record is 48 bytes, 64 with the counts of its `Arc`: one of mimalloc's size
+    /// classes (a record of 56 bytes, with two pointers for the text and the signature,
+    /// took 80), and there is one per live document.
+    #[test]
+    fn a_sketch_record_is_six_words() {
+        assert_eq!(std::mem::size_of::<Sketch>(), 48);
     }
 
     fn sketch(id: &str, content: u64, sig: &[u32]) -> Sketch {
