@@ -43,8 +43,8 @@ where
                 // An epoch's updates are collected into room for as many as the last
                 // epoch had: epochs of a job are alike in size, and a vector that grew by
                 // doubling would copy its updates about twice over, the last time with
-                // the old and the new buffers both resident (half of what was left over
-                // is never touched and costs no memory).
+                // the old and the new buffers both resident. Room an epoch leaves unused
+                // is never written, so its pages cost address space, not memory.
                 let mut last_len = 0;
                 move |(input, frontier), output| {
                     input.for_each(|cap, data| {
