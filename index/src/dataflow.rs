@@ -207,56 +207,7 @@ impl ShardThread {
         }
         Ok(())
     }
-}
 
-/// The operator's side of its [`ShardThread`].
-struct ShardThreadHandle {
-    worker: usize,
-    commands: std::sync::mpsc::Sender<Command>,
-    replies: std::sync::mpsc::Receiver<Committed>,
-    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
-}
-
-impl ShardThreadHandle {
-    fn send(&mut self, command: Command) {
-        if self.commands.send(command).is_err() {
-            self.join_failed();
-        }
-    }
-
-    /// The next commit the thread reports, if there is one yet.
-    fn try_recv(&mut self) -> Option<Committed> {
-        match self.replies.try_recv() {
-            Ok(c) => Some(c),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => self.join_failed(),
-        }
-    }
-
-    /// Merges and closes the shards, and waits for it.
-    fn finish(&mut self) {
-        self.send(Command::Finish);
-        if !matches!(self.join(), Some(Ok(Ok(())))) {
-            self.join_failed();
-        }
-    }
-
-    fn join(&mut self) -> Option<std::thread::Result<Result<(), String>>> {
-        self.thread.take().map(std::thread::JoinHandle::join)
-    }
-
-    /// Ends the worker with the error of a thread that stopped before it was asked to.
-    fn join_failed(&mut self) -> ! {
-        let worker = self.worker;
-        match self.join() {
-            Some(Ok(Err(message))) => wenflow_engine::fatal::fail(message),
-            Some(Err(_)) => wenflow_engine::fatal::fail(format!("the index thread of worker {worker} panicked")),
-            _ => wenflow_engine::fatal::fail(format!("the index thread of worker {worker} stopped unexpectedly")),
-        }
-    }
-}
-
-impl ShardThread {
     fn apply(
         &mut self,
         epoch: Epoch,
@@ -329,6 +280,56 @@ impl ShardThread {
             tracing::debug!(shard, merge_ms = started.elapsed().as_millis() as u64, "index shard closed");
         }
         Ok(())
+    }
+}
+
+/// The operator's side of its [`ShardThread`].
+struct ShardThreadHandle {
+    worker: usize,
+    commands: std::sync::mpsc::Sender<Command>,
+    replies: std::sync::mpsc::Receiver<Committed>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl ShardThreadHandle {
+    fn send(&mut self, command: Command) {
+        if self.commands.send(command).is_err() {
+            self.join_failed();
+        }
+    }
+
+    /// The next commit the thread reports, if there is one yet.
+    fn try_recv(&mut self) -> Option<Committed> {
+        match self.replies.try_recv() {
+            Ok(c) => Some(c),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => self.join_failed(),
+        }
+    }
+
+    /// Merges and closes the shards, and waits for it; ends the worker if that failed.
+    fn finish(&mut self) {
+        self.send(Command::Finish);
+        match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(Ok(()))) => {}
+            ended => self.fail(ended),
+        }
+    }
+
+    /// Ends the worker with the error of a thread that stopped before it was asked to.
+    fn join_failed(&mut self) -> ! {
+        let ended = self.thread.take().map(std::thread::JoinHandle::join);
+        self.fail(ended)
+    }
+
+    /// Ends the worker with how its thread ended: its error, or its panic.
+    fn fail(&self, ended: Option<std::thread::Result<Result<(), String>>>) -> ! {
+        let worker = self.worker;
+        match ended {
+            Some(Ok(Err(message))) => wenflow_engine::fatal::fail(message),
+            Some(Err(_)) => wenflow_engine::fatal::fail(format!("the index thread of worker {worker} panicked")),
+            _ => wenflow_engine::fatal::fail(format!("the index thread of worker {worker} stopped unexpectedly")),
+        }
     }
 }
 

@@ -225,8 +225,12 @@ fn run(merge: MergeMode) {
 /// The shards are written on a thread of the operator's own; a commit that fails there
 /// (here: the shard's directory is gone) ends the worker with the error, rather than
 /// leaving the dataflow waiting for a commit that never comes.
+/// The tests that read the failures of the process (`fatal::take_failures`), one at a time.
+static FAILING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_failed_index_commit_ends_the_worker_with_its_error() {
+    let _one_at_a_time = FAILING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_path_buf();
     let layout = Arc::new(IndexLayout::open_or_create(&root, 1, true).expect("layout"));
@@ -266,5 +270,59 @@ fn a_failed_index_commit_ends_the_worker_with_its_error() {
     assert!(
         failures.iter().any(|m| m.contains("committing index shard 0 for epoch 1 failed")),
         "the commit's error is the worker's: {failures:?}"
+    );
+}
+
+/// When the merge at the end of a batch job fails, the worker ends with the merge's own
+/// error (the thread's result), not a vaguer one.
+#[test]
+fn a_failed_final_merge_ends_the_worker_with_its_error() {
+    let _one_at_a_time = FAILING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_path_buf();
+    let layout = Arc::new(IndexLayout::open_or_create(&root, 1, true).expect("layout"));
+    let shard_dir = layout.shard_dir(0);
+    let target = IndexTarget::new(layout, "job", MergeMode::AtEnd);
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let outcome = timely::execute(timely::Config::thread(), move |worker| {
+            let (mut docs, mut mentions, mut epochs, mut commits, probe) = sink(worker, target.clone());
+            // Two committed epochs: two segments, which the end of the job merges.
+            for epoch in 1..=2u64 {
+                for input in [&mut epochs, &mut commits] {
+                    input.advance_to(epoch);
+                }
+                docs.advance_to(epoch);
+                mentions.advance_to(epoch);
+                docs.insert(Shared::new(version(epoch, epoch).0));
+                epochs.send(epoch);
+                commits.send(epoch);
+                docs.advance_to(epoch + 1);
+                mentions.advance_to(epoch + 1);
+                for input in [&mut epochs, &mut commits] {
+                    input.advance_to(epoch + 1);
+                }
+                docs.flush();
+                mentions.flush();
+                worker.step_while(|| probe.less_than(&(epoch + 1)));
+            }
+            std::fs::rename(&shard_dir, shard_dir.with_extension("gone")).expect("move the shard away");
+            docs.close();
+            mentions.close();
+            epochs.close();
+            commits.close();
+            worker.step_while(|| !probe.done());
+        })
+        .map(|guards| guards.join());
+        let _ = done_tx.send(outcome.map_err(|e| e.to_string()));
+    });
+    let joined = done.recv_timeout(std::time::Duration::from_secs(120)).expect("the worker ended, not hung");
+    assert!(joined.expect("timely started").iter().all(Result::is_err), "the worker failed");
+    let failures = wenflow_engine::fatal::take_failures();
+    assert!(
+        failures
+            .iter()
+            .any(|m| m.contains("merging index shard 0 failed") || m.contains("closing index shard 0 failed")),
+        "the merge's own error ends the worker: {failures:?}"
     );
 }
