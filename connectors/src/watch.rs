@@ -63,6 +63,25 @@ pub struct WatchSource {
     last_epoch: Option<Epoch>,
 }
 
+/// How long after its modification time a local file's stamp is trusted. A file written
+/// twice within one tick of the file system's clock (a jiffy on ext4, 2 s on FAT and some
+/// network mounts) keeps its stamp if its size stays the same: a stamp taken that close to
+/// the modification may describe content that has changed since, so until the file is
+/// older than this it is hashed again at every scan ("racily clean" files, as Git calls
+/// them).
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Whether `stamp` (a local file's `size:mtime_ns`, or an object's `size:ETag`), taken by a
+/// scan that started at `scan_started`, can stand for the file's content: an ETag always,
+/// a modification time once it is [`SETTLE`] older than the scan.
+fn settled(stamp: &str, scan_started: std::time::SystemTime) -> bool {
+    let Some(nanos) = stamp.rsplit_once(':').and_then(|(_, t)| t.parse::<u128>().ok()) else {
+        return true;
+    };
+    let started = scan_started.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    nanos.saturating_add(SETTLE.as_nanos()) < started
+}
+
 /// The stable number of a file: its records' `pos.unit`.
 fn file_unit(rel: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(rel.as_bytes()) >> 1
@@ -130,6 +149,7 @@ impl WatchSource {
     fn scan(&mut self, emit: &mut dyn FnMut(Change)) -> EpochRead {
         let mut read = EpochRead::default();
         self.cut = false;
+        let started = std::time::SystemTime::now();
         let plan = match files::plan(std::slice::from_ref(&self.watch.root), &self.opts) {
             Ok(plan) => plan,
             Err(e) => {
@@ -163,8 +183,13 @@ impl WatchSource {
             // Unreadable now: the plan's own split says why, and the file reads as a failure.
             let hash = files::read_all(path).map(|bytes| xxhash_rust::xxh3::xxh3_64(&bytes)).unwrap_or(0);
             let version: Arc<str> = Arc::from(format!("{hash:016x}").as_str());
-            if let Some(stamp) = stamp {
-                self.stamps.insert(rel.to_owned(), stamp);
+            match stamp {
+                Some(stamp) if settled(&stamp, started) => {
+                    self.stamps.insert(rel.to_owned(), stamp);
+                }
+                _ => {
+                    self.stamps.remove(rel);
+                }
             }
             if self.files.version(rel) == Some(&version) {
                 continue;
@@ -232,5 +257,60 @@ impl Source for WatchSource {
 
     fn take_restored(&mut self) -> Vec<Input> {
         self.files.take_restored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(changes: &[Change]) -> Vec<(String, isize)> {
+        let mut t: Vec<(String, isize)> = changes
+            .iter()
+            .map(|c| match &c.input {
+                Input::Record(Ok(d)) => (d.text.clone(), c.diff),
+                other => (format!("{other:?}"), c.diff),
+            })
+            .collect();
+        t.sort();
+        t
+    }
+
+    fn scan(source: &mut WatchSource, epoch: Epoch) -> Vec<Change> {
+        let mut changes = Vec::new();
+        source.read_epoch(epoch, &mut |c| changes.push(c));
+        changes
+    }
+
+    /// A file rewritten with other content of the same size and the same modification time
+    /// (two writes within one tick of the file system's clock) is read again: its stamp
+    /// was taken too close to the modification to be trusted. Once the file has settled,
+    /// an unchanged stamp spares the read.
+    #[test]
+    fn a_rewrite_within_one_clock_tick_is_not_missed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.txt");
+        let watch = WatchOptions { root: dir.path().to_owned(), once: false, interval: Duration::ZERO };
+        let mut source = WatchSource::new(watch, Arc::new(SourceOptions::default()), 0, 1, &[], &BTreeMap::new());
+        let write = |text: &str, mtime: std::time::SystemTime| {
+            std::fs::write(&path, text).expect("write");
+            std::fs::File::options().write(true).open(&path).expect("open").set_modified(mtime).expect("mtime");
+        };
+        let now = std::time::SystemTime::now();
+        write("明月几时有", now);
+        assert_eq!(texts(&scan(&mut source, 1)), vec![("明月几时有".to_owned(), 1)]);
+        write("把酒问青天", now);
+        assert_eq!(
+            texts(&scan(&mut source, 2)),
+            vec![("把酒问青天".to_owned(), 1), ("明月几时有".to_owned(), -1)],
+            "the second write, same size and modification time, is seen"
+        );
+        // Settled: the stamp is trusted, and a file that did not change is not read.
+        let old = now - 2 * SETTLE;
+        write("把酒问青天", old);
+        assert!(scan(&mut source, 3).is_empty());
+        assert_eq!(source.stamps.len(), 1, "a settled file keeps its stamp");
+        assert!(!settled(&format!("15:{}", now.duration_since(std::time::UNIX_EPOCH).expect("now").as_nanos()), now));
+        assert!(settled("15:\"0x8D9A\"", now), "an ETag is content, never racy");
     }
 }
