@@ -363,6 +363,49 @@ fn a_stream_killed_between_commits_resumes_from_its_input_log() {
     assert_same(&out, &batch, "after the kill");
 }
 
+/// A stream run aborted in the middle of its tables' upkeep (compaction after every epoch),
+/// right after one table's compaction committed and before its vacuum and the other tables'
+/// compactions; then changed again and rerun: the tables equal a batch ingest. The epoch
+/// compacted holds retractions (files rewritten and removed), so a compaction that lost or
+/// doubled a row would show.
+#[test]
+fn a_stream_aborted_while_compacting_resumes_like_a_batch_ingest() {
+    for (seed, table) in [(3u64, "documents"), (7, "inputs"), (10, "entities")] {
+        let (pool, dir, watch, out) = fixture();
+        let mut rng = Rng(seed);
+        let mut serial = 0;
+        for _ in 0..6 {
+            mutate(&mut rng, &pool, &watch, &mut serial);
+        }
+        // Several epochs of about 2 KB, so that every table has a few files.
+        let first = stream_once(&watch, &out, &["--epoch-mb", "0.002", "--compact-every", "1000"], None);
+        assert!(first.status.success(), "{table}: {}", String::from_utf8_lossy(&first.stderr));
+        for _ in 0..3 {
+            mutate(&mut rng, &pool, &watch, &mut serial);
+        }
+        let next = super::support::count(&out, "SELECT max(time) FROM inputs_log") + 1;
+        // The same epoch size in every run: it is part of the job's identity.
+        let upkeep =
+            ["--epoch-mb", "0.002", "--compact-every", "1", "--compact-min-files", "2", "--vacuum-after-s", "0"];
+        let crash = format!("compact:{table}:{next}");
+        let killed = stream_once(&watch, &out, &upkeep, Some(("WENFLOW_CRASH_AFTER", crash.as_str())));
+        assert!(
+            String::from_utf8_lossy(&killed.stderr).contains("WENFLOW_CRASH_AFTER: aborting"),
+            "{crash}: the failpoint should abort the run: {}",
+            String::from_utf8_lossy(&killed.stderr)
+        );
+        mutate(&mut rng, &pool, &watch, &mut serial);
+        let rerun = stream_once(&watch, &out, &upkeep, Some(VERBOSE));
+        assert!(rerun.status.success(), "{crash}: {}", String::from_utf8_lossy(&rerun.stderr));
+        let retracted = format!("SELECT count(*) FROM documents_log WHERE time = {next} AND diff < 0");
+        assert!(super::support::count(&out, &retracted) > 0, "{crash}: the compacted epoch retracts documents");
+        let batch = dir.path().join("batch");
+        batch_of(&watch, &batch);
+        explain(&out, &batch, &[], &String::from_utf8_lossy(&rerun.stderr));
+        assert_same(&out, &batch, &format!("after {crash}"));
+    }
+}
+
 /// A continuous stream (`--watch`, 50 ms epochs, two workers) killed with SIGKILL at
 /// arbitrary moments while files change, restarted, killed again ([`super::support::kills`]
 /// times); then one `--once` pass:

@@ -178,6 +178,7 @@ impl DeltaCommitter {
                 .runtime
                 .block_on(async move {
                     let (table, compacted) = super::compact::compact(table, name, m.target_bytes).await?;
+                    crash_point(Site::Compact, name, epoch);
                     let (table, vacuumed) = table
                         .vacuum()
                         .with_retention_period(retention)
@@ -236,15 +237,21 @@ impl DeltaCommitter {
 /// right after that table's commit of that epoch, leaving the other tables behind;
 /// `WENFLOW_CRASH_AFTER=part:<table>:<epoch>` aborts it right after a worker has written its
 /// part of that epoch of that table, before any commit of the epoch: the part is left on
-/// the store, written and never committed, as by a `kill -9` at that moment. The abort
-/// runs no destructors and flushes nothing.
+/// the store, written and never committed, as by a `kill -9` at that moment;
+/// `WENFLOW_CRASH_AFTER=compact:<table>:<epoch>` aborts it right after the compaction that
+/// followed that epoch committed that table's new files, before the files they replace are
+/// vacuumed and before the tables after it are compacted. The abort runs no destructors and
+/// flushes nothing.
 pub(super) fn crash_point(site: Site, table: &str, epoch: Epoch) {
     static TARGET: std::sync::OnceLock<Option<(Site, String, Epoch)>> = std::sync::OnceLock::new();
     let target = TARGET.get_or_init(|| {
         let spec = std::env::var("WENFLOW_CRASH_AFTER").ok()?;
-        let (site, rest) = match spec.strip_prefix("part:") {
-            Some(rest) => (Site::Part, rest),
-            None => (Site::Commit, spec.as_str()),
+        let (site, rest) = if let Some(rest) = spec.strip_prefix("part:") {
+            (Site::Part, rest)
+        } else if let Some(rest) = spec.strip_prefix("compact:") {
+            (Site::Compact, rest)
+        } else {
+            (Site::Commit, spec.as_str())
         };
         let (t, e) = rest.split_once(':')?;
         Some((site, t.to_owned(), e.parse().ok()?))
@@ -262,6 +269,8 @@ pub(super) enum Site {
     Commit,
     /// After a worker wrote its part of an epoch of a table.
     Part,
+    /// After a table's compaction commit, before its vacuum.
+    Compact,
 }
 
 async fn commit_with_retry(
