@@ -222,51 +222,59 @@ fn run(merge: MergeMode) {
     assert!(s.epoch().is_some_and(|e| e > EPOCHS / 2), "the last epoch that changed something");
 }
 
-/// The shards are written on a thread of the operator's own; a commit that fails there
-/// (here: the shard's directory is gone) ends the worker with the error, rather than
-/// leaving the dataflow waiting for a commit that never comes.
 /// The tests that read the failures of the process (`fatal::take_failures`), one at a time.
 static FAILING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-#[test]
-fn a_failed_index_commit_ends_the_worker_with_its_error() {
+/// Runs `body` on one timely worker, on a thread of its own, with the target of a new
+/// one-shard index and that shard's directory; returns whether the worker succeeded and
+/// the failures the process reported. The worker must end within 120 s, not hang.
+fn run_failing<F>(body: F) -> (Vec<bool>, Vec<String>)
+where
+    F: Fn(&mut timely::worker::Worker, IndexTarget, &std::path::Path) + Send + Sync + 'static,
+{
     let _one_at_a_time = FAILING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().to_path_buf();
-    let layout = Arc::new(IndexLayout::open_or_create(&root, 1, true).expect("layout"));
+    let layout = Arc::new(IndexLayout::open_or_create(dir.path(), 1, true).expect("layout"));
     let shard_dir = layout.shard_dir(0);
     let target = IndexTarget::new(layout, "job", MergeMode::AtEnd);
     let (done_tx, done) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let outcome = timely::execute(timely::Config::thread(), move |worker| {
-            let target = target.clone();
-            let staged = target.staged.clone();
-            let (mut docs, mut mentions, mut epochs, mut commits, probe) = sink(worker, target);
-            for input in [&mut epochs, &mut commits] {
-                input.advance_to(1);
-            }
-            docs.advance_to(1);
-            mentions.advance_to(1);
-            docs.insert(Shared::new(version(1, 1).0));
-            epochs.send(1);
-            docs.advance_to(2);
-            mentions.advance_to(2);
-            epochs.advance_to(2);
-            docs.flush();
-            mentions.flush();
-            worker.step_while(|| !staged.all_applied(1));
-            // Moved away whole, while tantivy may still be writing into it.
-            std::fs::rename(&shard_dir, shard_dir.with_extension("gone")).expect("move the shard away");
-            commits.send(1);
-            commits.advance_to(2);
-            worker.step_while(|| probe.less_than(&2));
-        })
-        .map(|guards| guards.join().into_iter().map(|r| r.is_ok()).collect::<Vec<_>>());
+        let outcome = timely::execute(timely::Config::thread(), move |worker| body(worker, target.clone(), &shard_dir))
+            .map(|guards| guards.join().into_iter().map(|r| r.is_ok()).collect::<Vec<_>>());
         let _ = done_tx.send(outcome.map_err(|e| e.to_string()));
     });
     let joined = done.recv_timeout(std::time::Duration::from_secs(120)).expect("the worker ended, not hung");
-    assert_eq!(joined.expect("timely started"), vec![false], "the worker failed");
-    let failures = wenflow_engine::fatal::take_failures();
+    (joined.expect("timely started"), wenflow_engine::fatal::take_failures())
+}
+
+/// The shards are written on a thread of the operator's own; a commit that fails there
+/// (here: the shard's directory is gone) ends the worker with the error, rather than
+/// leaving the dataflow waiting for a commit that never comes.
+#[test]
+fn a_failed_index_commit_ends_the_worker_with_its_error() {
+    let (joined, failures) = run_failing(|worker, target, shard_dir| {
+        let staged = target.staged.clone();
+        let (mut docs, mut mentions, mut epochs, mut commits, probe) = sink(worker, target);
+        for input in [&mut epochs, &mut commits] {
+            input.advance_to(1);
+        }
+        docs.advance_to(1);
+        mentions.advance_to(1);
+        docs.insert(Shared::new(version(1, 1).0));
+        epochs.send(1);
+        docs.advance_to(2);
+        mentions.advance_to(2);
+        epochs.advance_to(2);
+        docs.flush();
+        mentions.flush();
+        worker.step_while(|| !staged.all_applied(1));
+        // Moved away whole, while tantivy may still be writing into it.
+        std::fs::rename(shard_dir, shard_dir.with_extension("gone")).expect("move the shard away");
+        commits.send(1);
+        commits.advance_to(2);
+        worker.step_while(|| probe.less_than(&2));
+    });
+    assert_eq!(joined, vec![false], "the worker failed");
     assert!(
         failures.iter().any(|m| m.contains("committing index shard 0 for epoch 1 failed")),
         "the commit's error is the worker's: {failures:?}"
@@ -277,48 +285,35 @@ fn a_failed_index_commit_ends_the_worker_with_its_error() {
 /// error (the thread's result), not a vaguer one.
 #[test]
 fn a_failed_final_merge_ends_the_worker_with_its_error() {
-    let _one_at_a_time = FAILING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().to_path_buf();
-    let layout = Arc::new(IndexLayout::open_or_create(&root, 1, true).expect("layout"));
-    let shard_dir = layout.shard_dir(0);
-    let target = IndexTarget::new(layout, "job", MergeMode::AtEnd);
-    let (done_tx, done) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let outcome = timely::execute(timely::Config::thread(), move |worker| {
-            let (mut docs, mut mentions, mut epochs, mut commits, probe) = sink(worker, target.clone());
-            // Two committed epochs: two segments, which the end of the job merges.
-            for epoch in 1..=2u64 {
-                for input in [&mut epochs, &mut commits] {
-                    input.advance_to(epoch);
-                }
-                docs.advance_to(epoch);
-                mentions.advance_to(epoch);
-                docs.insert(Shared::new(version(epoch, epoch).0));
-                epochs.send(epoch);
-                commits.send(epoch);
-                docs.advance_to(epoch + 1);
-                mentions.advance_to(epoch + 1);
-                for input in [&mut epochs, &mut commits] {
-                    input.advance_to(epoch + 1);
-                }
-                docs.flush();
-                mentions.flush();
-                worker.step_while(|| probe.less_than(&(epoch + 1)));
+    let (joined, failures) = run_failing(|worker, target, shard_dir| {
+        let (mut docs, mut mentions, mut epochs, mut commits, probe) = sink(worker, target);
+        // Two committed epochs: two segments, which the end of the job merges.
+        for epoch in 1..=2u64 {
+            for input in [&mut epochs, &mut commits] {
+                input.advance_to(epoch);
             }
-            std::fs::rename(&shard_dir, shard_dir.with_extension("gone")).expect("move the shard away");
-            docs.close();
-            mentions.close();
-            epochs.close();
-            commits.close();
-            worker.step_while(|| !probe.done());
-        })
-        .map(|guards| guards.join());
-        let _ = done_tx.send(outcome.map_err(|e| e.to_string()));
+            docs.advance_to(epoch);
+            mentions.advance_to(epoch);
+            docs.insert(Shared::new(version(epoch, epoch).0));
+            epochs.send(epoch);
+            commits.send(epoch);
+            docs.advance_to(epoch + 1);
+            mentions.advance_to(epoch + 1);
+            for input in [&mut epochs, &mut commits] {
+                input.advance_to(epoch + 1);
+            }
+            docs.flush();
+            mentions.flush();
+            worker.step_while(|| probe.less_than(&(epoch + 1)));
+        }
+        std::fs::rename(shard_dir, shard_dir.with_extension("gone")).expect("move the shard away");
+        docs.close();
+        mentions.close();
+        epochs.close();
+        commits.close();
+        worker.step_while(|| !probe.done());
     });
-    let joined = done.recv_timeout(std::time::Duration::from_secs(120)).expect("the worker ended, not hung");
-    assert!(joined.expect("timely started").iter().all(Result::is_err), "the worker failed");
-    let failures = wenflow_engine::fatal::take_failures();
+    assert!(joined.iter().all(|ok| !ok), "the worker failed");
     assert!(
         failures
             .iter()
