@@ -153,19 +153,16 @@ fn fixture() -> (Vec<(String, String)>, tempfile::TempDir, PathBuf, PathBuf) {
     (pool(), dir, watch, out)
 }
 
-/// A continuous `stream --watch` in the background.
-fn spawn_stream(watch: &Path, out: &Path, extra: &[&str]) -> std::process::Child {
-    wenflow()
-        .arg("stream")
-        .arg("--watch")
-        .arg(watch)
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start stream")
+/// A continuous `stream --watch` in the background; with `log`, its log goes there at the
+/// [`VERBOSE`] level.
+fn spawn_stream(watch: &Path, out: &Path, extra: &[&str], log: Option<&Path>) -> std::process::Child {
+    let mut c = wenflow();
+    c.arg("stream").arg("--watch").arg(watch).arg("--out").arg(out).args(extra).stdout(std::process::Stdio::null());
+    match log {
+        Some(path) => c.env(VERBOSE.0, VERBOSE.1).stderr(std::fs::File::create(path).expect("log file")),
+        None => c.stderr(std::process::Stdio::null()),
+    };
+    c.spawn().expect("start stream")
 }
 
 fn stream_once(watch: &Path, out: &Path, extra: &[&str], env: Option<(&str, &str)>) -> std::process::Output {
@@ -416,7 +413,7 @@ fn a_continuous_stream_killed_at_random_moments_ends_like_a_batch_ingest() {
     let mut rng = Rng(4242);
     let mut serial = 0;
     for life in 0..super::support::kills() {
-        let mut child = spawn_stream(&watch, &out, &["--epoch-ms", "50", "-w", "2"]);
+        let mut child = spawn_stream(&watch, &out, &["--epoch-ms", "50", "-w", "2"], None);
         for _ in 0..3 {
             mutate(&mut rng, &pool, &watch, &mut serial);
             std::thread::sleep(std::time::Duration::from_millis(100 + rng.below(400) as u64));
@@ -492,18 +489,12 @@ fn a_long_stream_compacts_and_vacuums_its_tables_and_readers_agree() {
     let mut serial = 0;
     // The killed run's log is kept for the report of a mismatch (see `explain`).
     let stream_log = dir.path().join("stream.log");
-    let mut child = wenflow()
-        .env(VERBOSE.0, VERBOSE.1)
-        .arg("stream")
-        .arg("--watch")
-        .arg(&watch)
-        .arg("--out")
-        .arg(&out)
-        .args(["--epoch-ms", "20", "--compact-every", "5", "--compact-min-files", "4", "--vacuum-after-s", "0"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&stream_log).expect("log file"))
-        .spawn()
-        .expect("start stream");
+    let mut child = spawn_stream(
+        &watch,
+        &out,
+        &["--epoch-ms", "20", "--compact-every", "5", "--compact-min-files", "4", "--vacuum-after-s", "0"],
+        Some(&stream_log),
+    );
     let log = out.join("documents/_delta_log");
     let compacted = || {
         std::fs::read_dir(&log)
